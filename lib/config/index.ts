@@ -1,0 +1,4 @@
+export * from './job-configuration.defaults';
+export * from './job-configuration.validator';
+export * from './job-configuration.yaml';
+export * from './sharding-item-parameters.parser';

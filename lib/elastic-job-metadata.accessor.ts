@@ -1,0 +1,14 @@
+import { Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { ELASTIC_JOB_METADATA } from './elastic-job.constants';
+import { JobConfiguration } from './interfaces';
+
+/** Reads what the decorators stored. */
+@Injectable()
+export class ElasticJobMetadataAccessor {
+  constructor(private readonly reflector: Reflector) {}
+
+  getJobConfiguration(target: Function): JobConfiguration | undefined {
+    return this.reflector.get<JobConfiguration | undefined>(ELASTIC_JOB_METADATA, target);
+  }
+}

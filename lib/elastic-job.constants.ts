@@ -1,0 +1,8 @@
+/** Injection token of the resolved module options. */
+export const ELASTIC_JOB_MODULE_OPTIONS = 'ELASTIC_JOB_MODULE_OPTIONS';
+/** Metadata key written by `@ElasticJob` on a provider method. */
+export const ELASTIC_JOB_METADATA = 'elastic-job:job';
+/** Logger context of the whole library. */
+export const LOGGER_CONTEXT = 'ElasticJob';
+/** Separator of ElasticJob's instance ids and task ids (`ip@-@pid`). */
+export const ID_SEPARATOR = '@-@';

@@ -1,0 +1,58 @@
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { DiscoveryService, MetadataScanner } from '@nestjs/core';
+import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
+import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
+import { LOGGER_CONTEXT } from './elastic-job.constants';
+import { requestScopedJob } from './elastic-job.messages';
+import { DeclaredJob, ElasticJobOrchestrator } from './elastic-job.orchestrator';
+
+/** Finds `@ElasticJob` methods on every provider and controller at module init and declares them. */
+@Injectable()
+export class ElasticJobExplorer implements OnModuleInit {
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+
+  constructor(
+    private readonly discovery: DiscoveryService,
+    private readonly scanner: MetadataScanner,
+    private readonly accessor: ElasticJobMetadataAccessor,
+    private readonly orchestrator: ElasticJobOrchestrator,
+  ) {}
+
+  onModuleInit(): void {
+    if (!this.orchestrator.isPrimary) {
+      return;
+    }
+    const seen = new Set<unknown>();
+    const declared: DeclaredJob[] = [];
+    const wrappers: InstanceWrapper[] = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
+    for (const wrapper of wrappers) {
+      const instance = wrapper.instance as Record<string, unknown> | undefined;
+      if (!instance || typeof instance !== 'object' || seen.has(instance)) {
+        continue;
+      }
+      seen.add(instance);
+      const prototype = Object.getPrototypeOf(instance);
+      if (!prototype) {
+        continue;
+      }
+      for (const methodName of this.scanner.getAllMethodNames(prototype)) {
+        const method = instance[methodName];
+        const config = typeof method === 'function' ? this.accessor.getJobConfiguration(method) : undefined;
+        if (!config) {
+          continue;
+        }
+        const className = instance.constructor?.name ?? String(wrapper.name);
+        if (!wrapper.isDependencyTreeStatic()) {
+          this.logger.warn(requestScopedJob(className, methodName));
+          continue;
+        }
+        declared.push({
+          config,
+          handler: (context) => (method as (...args: unknown[]) => unknown).call(instance, context),
+          source: `${className}.${methodName}`,
+        });
+      }
+    }
+    this.orchestrator.declare(declared);
+  }
+}

@@ -1,0 +1,28 @@
+/** Factories of every user-facing message, so wording stays consistent and each names the job and the field. */
+const quote = (value: unknown) => JSON.stringify(value);
+
+export const invalidJobField = (jobName: string, field: string, value: unknown, reason: string) =>
+  `Job ${quote(jobName)}: invalid "${field}" ${quote(value)}: ${reason}`;
+
+export const missingJobField = (jobName: string, field: string) =>
+  `Job ${quote(jobName)}: "${field}" is required`;
+
+export const duplicateJobName = (jobName: string, first: string, second: string) =>
+  `Job ${quote(jobName)}: duplicate "name": declared by ${first} and by ${second}; job names must be unique in a namespace`;
+
+export const missingJobHandler = (jobName: string) =>
+  `Job ${quote(jobName)}: no handler: "jobs.${jobName}" in the module options matches no @ElasticJob method`;
+
+export const invalidModuleOption = (field: string, value: unknown, reason: string) =>
+  `ElasticJobModule: invalid option "${field}" ${quote(value)}: ${reason}`;
+
+export const registryUnreachable = (serverLists: string, namespace: string, attempts: number, timeoutMs: number) =>
+  `ZooKeeper unreachable: could not connect to "${serverLists}" (registryCenter.serverLists, namespace ${quote(
+    namespace,
+  )}) in ${attempts} attempt(s) of ${timeoutMs} ms each`;
+
+export const jobFailed = (jobName: string, item: number, error: unknown) =>
+  `Job ${quote(jobName)} item ${item} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+
+export const requestScopedJob = (className: string, methodName: string) =>
+  `@ElasticJob on ${className}.${methodName} is ignored: request-scoped providers cannot host jobs`;

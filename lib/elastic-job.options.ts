@@ -1,0 +1,44 @@
+import { ModuleOptionsError } from './errors';
+import { invalidModuleOption } from './elastic-job.messages';
+import { ElasticJobModuleOptions } from './interfaces';
+import { REGISTRY_CENTER_DEFAULTS } from './registry-center';
+
+/** Default of `shutdownGracePeriodMilliseconds`. */
+export const DEFAULT_SHUTDOWN_GRACE_PERIOD_MS = 10_000;
+
+export type ResolvedModuleOptions = ElasticJobModuleOptions & { shutdownGracePeriodMilliseconds: number };
+
+/** Checks the module options and merges the defaults (used by `forRoot` and `forRootAsync` alike). */
+export function resolveModuleOptions(options: ElasticJobModuleOptions): ResolvedModuleOptions {
+  const fail = (field: string, value: unknown, reason: string): never => {
+    throw new ModuleOptionsError(invalidModuleOption(field, value, reason), field);
+  };
+  if (!options || typeof options !== 'object') {
+    fail('options', options, 'ElasticJobModule.forRoot needs an options object with registryCenter');
+  }
+  const registryCenter = options.registryCenter;
+  if (!registryCenter || typeof registryCenter !== 'object') {
+    fail('registryCenter', registryCenter, 'is required ({ serverLists, namespace })');
+  }
+  const { serverLists, namespace } = registryCenter;
+  if (typeof serverLists !== 'string' || !/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/.test(serverLists.trim())) {
+    fail('registryCenter.serverLists', serverLists, 'must be a comma-separated list of host:port');
+  }
+  if (typeof namespace !== 'string' || !/^[A-Za-z0-9_.-][A-Za-z0-9_./-]*$/.test(namespace.replace(/^\/+/, ''))) {
+    fail('registryCenter.namespace', namespace, 'must be a non-empty ZooKeeper node name');
+  }
+  for (const field of Object.keys(REGISTRY_CENTER_DEFAULTS) as Array<keyof typeof REGISTRY_CENTER_DEFAULTS>) {
+    const value = registryCenter[field];
+    if (value !== undefined && (!Number.isInteger(value) || value < (field === 'maxRetries' ? 0 : 1))) {
+      fail(`registryCenter.${field}`, value, field === 'maxRetries' ? 'must be an integer >= 0' : 'must be a positive integer');
+    }
+  }
+  if (registryCenter.digest !== undefined && !/^[^:]+:.+$/.test(registryCenter.digest)) {
+    fail('registryCenter.digest', '***', 'must be "user:password"');
+  }
+  const grace = options.shutdownGracePeriodMilliseconds ?? DEFAULT_SHUTDOWN_GRACE_PERIOD_MS;
+  if (!Number.isInteger(grace) || grace < 0) {
+    fail('shutdownGracePeriodMilliseconds', grace, 'must be an integer >= 0');
+  }
+  return { ...options, shutdownGracePeriodMilliseconds: grace };
+}

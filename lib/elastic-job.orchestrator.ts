@@ -1,0 +1,185 @@
+import {
+  BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
+import { ModulesContainer } from '@nestjs/core';
+import { JobBootstrap, JobBootstrapContext } from './bootstrap';
+import { KnownTypes, resolveJobConfiguration } from './config';
+import { InstanceIdentity, releaseInstanceIdentity, resolveInstanceIdentity } from './coordination';
+import { ELASTIC_JOB_MODULE_OPTIONS, LOGGER_CONTEXT } from './elastic-job.constants';
+import { duplicateJobName, missingJobHandler } from './elastic-job.messages';
+import { resolveModuleOptions, ResolvedModuleOptions } from './elastic-job.options';
+import { JobConfigurationError } from './errors';
+import { buildErrorHandlers, JobHandler } from './executor';
+import { ElasticJobModuleOptions, JobConfiguration, JobErrorHandler } from './interfaces';
+import { RegistryCenter, ZookeeperRegistryCenter } from './registry-center';
+import { CronScheduler } from './trigger';
+
+/** A job found by the explorer or added at runtime. */
+export interface DeclaredJob {
+  config: JobConfiguration;
+  handler: JobHandler;
+  /** Where it was declared, for error messages (`Class.method`). */
+  source: string;
+}
+
+// Jobs registered in parallel at start-up; bounded so that 10,000 jobs do not flood ZooKeeper.
+const START_CONCURRENCY = 64;
+
+/**
+ * Owns the jobs of one application: validates them, connects the registry center, starts and stops them with the
+ * application's lifecycle. If the module is imported more than once, the first orchestrator of the application is
+ * the primary and the others delegate to it, so that no job ever runs twice in one process.
+ */
+@Injectable()
+export class ElasticJobOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+  private static readonly primaries = new WeakMap<object, ElasticJobOrchestrator>();
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  readonly primary: ElasticJobOrchestrator;
+  readonly options: ResolvedModuleOptions;
+  private readonly jobs = new Map<string, { bootstrap: JobBootstrap; source: string }>();
+  private readonly errorHandlers: Map<string, JobErrorHandler>;
+  private readonly knownTypes: KnownTypes;
+  private readonly scheduler = new CronScheduler();
+  private registryCenter?: ZookeeperRegistryCenter;
+  private identity?: InstanceIdentity;
+  private started = false;
+
+  constructor(@Inject(ELASTIC_JOB_MODULE_OPTIONS) options: ElasticJobModuleOptions, modules: ModulesContainer) {
+    this.options = resolveModuleOptions(options);
+    this.errorHandlers = buildErrorHandlers(this.options.errorHandlers);
+    this.knownTypes = { errorHandlerTypes: [...this.errorHandlers.keys()] };
+    const primary = ElasticJobOrchestrator.primaries.get(modules);
+    this.primary = primary ?? this;
+    if (!primary) {
+      ElasticJobOrchestrator.primaries.set(modules, this);
+    }
+  }
+
+  get isPrimary(): boolean {
+    return this.primary === this;
+  }
+
+  /** The registry center of this application (created lazily, connected at bootstrap). */
+  get registry(): RegistryCenter {
+    const primary = this.primary;
+    primary.registryCenter ??= new ZookeeperRegistryCenter(primary.options.registryCenter);
+    return primary.registryCenter;
+  }
+
+  /** Validates and records the decorated jobs; throws on the first invalid one. */
+  declare(jobs: DeclaredJob[]): void {
+    for (const job of jobs) {
+      this.addDeclared(job);
+    }
+    for (const name of Object.keys(this.options.jobs ?? {})) {
+      if (!this.jobs.has(name)) {
+        throw new JobConfigurationError(missingJobHandler(name), name, 'handler');
+      }
+    }
+  }
+
+  getJobNames(): string[] {
+    return [...this.primary.jobs.keys()];
+  }
+
+  getJob(name: string): JobBootstrap | undefined {
+    return this.primary.jobs.get(name)?.bootstrap;
+  }
+
+  /** Adds a job at runtime; it starts at once when the application has started. */
+  async addJob(job: DeclaredJob): Promise<void> {
+    const primary = this.primary;
+    const bootstrap = primary.addDeclared(job);
+    if (primary.started) {
+      try {
+        await bootstrap.start();
+      } catch (error) {
+        primary.jobs.delete(bootstrap.name);
+        throw error;
+      }
+    }
+  }
+
+  /** Stops a job on this instance and removes its instance node; its configuration stays in the registry. */
+  async removeJob(name: string): Promise<boolean> {
+    const primary = this.primary;
+    const entry = primary.jobs.get(name);
+    if (!entry) {
+      return false;
+    }
+    primary.jobs.delete(name);
+    await entry.bootstrap.stop(primary.options.shutdownGracePeriodMilliseconds);
+    await entry.bootstrap.close();
+    return true;
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.isPrimary) {
+      this.logger.warn('ElasticJobModule is imported more than once; the first configuration is used');
+      return;
+    }
+    await this.registry.connect();
+    this.started = true;
+    const bootstraps = [...this.jobs.values()].map((entry) => entry.bootstrap);
+    let next = 0;
+    const worker = async () => {
+      while (next < bootstraps.length) {
+        await bootstraps[next++].start();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, bootstraps.length) }, worker));
+    this.scheduler.start();
+    this.logger.log(`Started ${bootstraps.length} job(s) as instance ${this.bootstrapContext().identity.instanceId}`);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    if (!this.isPrimary) {
+      return;
+    }
+    this.scheduler.stop();
+    await Promise.all([...this.jobs.values()].map((entry) => entry.bootstrap.stop(this.options.shutdownGracePeriodMilliseconds)));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.isPrimary) {
+      return;
+    }
+    this.started = false;
+    if (this.registryCenter?.isConnected()) {
+      await Promise.all([...this.jobs.values()].map((entry) => entry.bootstrap.close()));
+    }
+    await this.registryCenter?.close();
+    if (this.identity) {
+      releaseInstanceIdentity(this.registry.namespace, this.identity);
+    }
+  }
+
+  private addDeclared(job: DeclaredJob): JobBootstrap {
+    const name = job.config?.name;
+    const override = (name && this.options.jobs?.[name]) || {};
+    const config = resolveJobConfiguration({ ...job.config, ...override, name }, this.knownTypes);
+    const existing = this.jobs.get(config.name);
+    if (existing) {
+      throw new JobConfigurationError(duplicateJobName(config.name, existing.source, job.source), config.name, 'name');
+    }
+    const bootstrap = new JobBootstrap(this.bootstrapContext(), config, job.handler);
+    this.jobs.set(config.name, { bootstrap, source: job.source });
+    return bootstrap;
+  }
+
+  private bootstrapContext(): JobBootstrapContext {
+    this.identity ??= resolveInstanceIdentity(this.registry.namespace, this.options.instanceId);
+    return {
+      registry: this.registry,
+      scheduler: this.scheduler,
+      identity: this.identity,
+      errorHandlers: this.errorHandlers,
+      knownTypes: this.knownTypes,
+    };
+  }
+}

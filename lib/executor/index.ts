@@ -1,0 +1,2 @@
+export * from './job-error-handler.strategy';
+export * from './job-executor';

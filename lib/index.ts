@@ -1,0 +1,17 @@
+export * from './decorators';
+export * from './interfaces';
+export { ElasticJobError, JobConfigurationError, ModuleOptionsError } from './errors';
+export { ElasticJobModule } from './elastic-job.module';
+export { JobRegistry } from './elastic-job.registry';
+export type { RegisteredJob } from './elastic-job.registry';
+export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';
+export type {
+  ConnectionState,
+  ConnectionStateEvent,
+  CreateMode,
+  NodeData,
+  NodeStat,
+  RegistryCenterStats,
+  TreeCache,
+  TreeCacheEvent,
+} from './registry-center';

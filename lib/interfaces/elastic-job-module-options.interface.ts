@@ -1,0 +1,59 @@
+import { ModuleMetadata, Type } from '@nestjs/common';
+import { JobConfiguration } from './job-configuration.interface';
+import { JobErrorHandler } from './job-error-handler.interface';
+
+/** Connection to the ZooKeeper ensemble (ElasticJob's `ZookeeperConfiguration`). */
+export interface RegistryCenterOptions {
+  /** Comma-separated `host:port` list. Required. */
+  serverLists: string;
+  /** Root node under which all jobs live. Required. */
+  namespace: string;
+  /** Session timeout negotiated with ZooKeeper. Default: `60000`. */
+  sessionTimeoutMilliseconds?: number;
+  /** How long one connection attempt may take. Default: `15000`. */
+  connectionTimeoutMilliseconds?: number;
+  /** Digest credentials `user:password`; nodes created are then readable and writable by these only. Default: none. */
+  digest?: string;
+  /** First back-off between retries. Default: `1000`. */
+  baseSleepTimeMilliseconds?: number;
+  /** Largest back-off between retries. Default: `3000`. */
+  maxSleepTimeMilliseconds?: number;
+  /** Retries of a failed connection or operation. Default: `3`. */
+  maxRetries?: number;
+}
+
+/** Per-job override from configuration, keyed by job name in `ElasticJobModuleOptions.jobs`. */
+export type JobOverride = Partial<Omit<JobConfiguration, 'name'>>;
+
+/** Options of `ElasticJobModule.forRoot`. */
+export interface ElasticJobModuleOptions {
+  /** The ZooKeeper registry center. Required. */
+  registryCenter: RegistryCenterOptions;
+  /** Overrides of decorated jobs by job name (cron, shardingTotalCount, disabled, ...). Default: none. */
+  jobs?: Record<string, JobOverride>;
+  /** Custom error handlers, selected by their `type` in `jobErrorHandlerType`. Default: none. */
+  errorHandlers?: JobErrorHandler[];
+  /** Override of this instance's id (default `{ip}@-@{pid}`). */
+  instanceId?: string;
+  /** How long shutdown waits for running items before aborting their `signal`. Default: `10000`. */
+  shutdownGracePeriodMilliseconds?: number;
+  /** Event tracing settings (reserved). */
+  tracing?: Record<string, unknown>;
+}
+
+/** A class that builds the module options (`forRootAsync({ useClass })`). */
+export interface ElasticJobOptionsFactory {
+  createElasticJobOptions(): Promise<ElasticJobModuleOptions> | ElasticJobModuleOptions;
+}
+
+/** Options of `ElasticJobModule.forRootAsync`. */
+export interface ElasticJobModuleAsyncOptions extends Pick<ModuleMetadata, 'imports'> {
+  /** Providers to inject into `useFactory`. */
+  inject?: any[];
+  /** Builds the options. */
+  useFactory?: (...args: any[]) => Promise<ElasticJobModuleOptions> | ElasticJobModuleOptions;
+  /** A class implementing `ElasticJobOptionsFactory`, instantiated by the module. */
+  useClass?: Type<ElasticJobOptionsFactory>;
+  /** An existing provider implementing `ElasticJobOptionsFactory`. */
+  useExisting?: Type<ElasticJobOptionsFactory>;
+}

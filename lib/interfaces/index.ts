@@ -1,0 +1,4 @@
+export * from './elastic-job-module-options.interface';
+export * from './job-configuration.interface';
+export * from './job-error-handler.interface';
+export * from './sharding-context.interface';

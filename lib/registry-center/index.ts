@@ -1,0 +1,3 @@
+export * from './registry-center.error';
+export * from './registry-center.interface';
+export * from './zookeeper.registry-center';

@@ -1,0 +1,388 @@
+import { Logger } from '@nestjs/common';
+import { EventEmitter } from 'node:events';
+import { LOGGER_CONTEXT } from '../elastic-job.constants';
+import { registryUnreachable } from '../elastic-job.messages';
+import { RegistryCenterOptions } from '../interfaces';
+import {
+  ConnectionStateEvent,
+  CreateMode,
+  NodeData,
+  NodeStat,
+  RegistryCenter,
+  RegistryCenterStats,
+  TreeCache,
+} from './registry-center.interface';
+import { hasCode, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
+import { SessionEnd, ZookeeperSession } from './zookeeper-session';
+import { CacheReader, ZookeeperTreeCache } from './zookeeper-tree-cache';
+
+/** ElasticJob's `ZookeeperConfiguration` defaults. */
+export const REGISTRY_CENTER_DEFAULTS = {
+  sessionTimeoutMilliseconds: 60_000,
+  connectionTimeoutMilliseconds: 15_000,
+  baseSleepTimeMilliseconds: 1_000,
+  maxSleepTimeMilliseconds: 3_000,
+  maxRetries: 3,
+} as const;
+
+type ResolvedOptions = Required<Omit<RegistryCenterOptions, 'digest'>> & Pick<RegistryCenterOptions, 'digest'>;
+
+/**
+ * The registry center over ZooKeeper. It owns one session at a time; when a session expires it opens a new one
+ * (retrying for ever with back-off), re-creates this process's ephemeral nodes and reloads every cache, so an
+ * instance never stays down because of an expiry.
+ */
+export class ZookeeperRegistryCenter extends RegistryCenter {
+  readonly namespace: string;
+  readonly stats: RegistryCenterStats = { reads: 0, writes: 0 };
+  private readonly logger = new Logger(LOGGER_CONTEXT);
+  private readonly options: ResolvedOptions;
+  private readonly events = new EventEmitter();
+  private readonly ephemerals = new Map<string, string>();
+  private readonly caches = new Set<ZookeeperTreeCache>();
+  private session?: ZookeeperSession;
+  private closed = false;
+  private renewing?: Promise<void>;
+
+  constructor(options: RegistryCenterOptions) {
+    super();
+    this.options = { ...REGISTRY_CENTER_DEFAULTS, ...stripUndefined(options) } as ResolvedOptions;
+    this.namespace = options.namespace.replace(/^\/+|\/+$/g, '');
+    this.events.setMaxListeners(0);
+  }
+
+  async connect(): Promise<void> {
+    const { maxRetries, connectionTimeoutMilliseconds, serverLists } = this.options;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.openSession();
+        break;
+      } catch (error) {
+        if (hasCode(error, 'AUTH_FAILED') || attempt >= maxRetries || this.closed) {
+          throw new RegistryCenterError(
+            registryUnreachable(serverLists, this.namespace, attempt + 1, connectionTimeoutMilliseconds) +
+              (hasCode(error, 'AUTH_FAILED') ? ' (authentication failed: check registryCenter.digest)' : ''),
+            (error as RegistryCenterError).code ?? 'CONNECT_TIMEOUT',
+          );
+        }
+        await sleep(this.backoff(attempt));
+      }
+    }
+    await this.ensurePath('/');
+    this.emitState({ state: 'CONNECTED', newSession: true, sessionId: this.getSessionId() });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const cache of [...this.caches]) {
+      cache.close();
+    }
+    this.session?.close();
+    this.session = undefined;
+  }
+
+  isConnected(): boolean {
+    return !!this.session?.isConnected;
+  }
+
+  getSessionId(): string {
+    return this.session?.sessionId ?? '';
+  }
+
+  async get(path: string): Promise<string | null> {
+    return (await this.getNode(path))?.data ?? null;
+  }
+
+  async getNode(path: string): Promise<NodeData | null> {
+    this.stats.reads++;
+    return this.retry((s) => s.getData(this.abs(path))).catch(nullIfNoNode);
+  }
+
+  async exists(path: string): Promise<boolean> {
+    this.stats.reads++;
+    return (await this.retry((s) => s.exists(this.abs(path))).catch(nullIfNoNode)) !== null;
+  }
+
+  async getChildren(path: string): Promise<string[]> {
+    this.stats.reads++;
+    const children = await this.retry((s) => s.getChildren(this.abs(path))).catch(nullIfNoNode);
+    return (children ?? []).sort();
+  }
+
+  async create(path: string, data = '', mode: CreateMode = 'PERSISTENT'): Promise<string> {
+    await this.ensurePath(parentOf(path));
+    this.stats.writes++;
+    const created = await this.retry((s) => s.create(this.abs(path), data, mode)).catch(async (error) => {
+      if (hasCode(error, 'NO_NODE')) {
+        // A parent vanished (removed concurrently, or a server restarted empty): build it again once.
+        this.knownPaths.clear();
+        await this.ensurePath(parentOf(path));
+        return this.retry((s) => s.create(this.abs(path), data, mode));
+      }
+      throw error;
+    });
+    return this.rel(created);
+  }
+
+  async persist(path: string, data = ''): Promise<void> {
+    try {
+      await this.update(path, data);
+    } catch (error) {
+      if (!hasCode(error, 'NO_NODE')) {
+        throw error;
+      }
+      await this.create(path, data).catch((createError) => {
+        if (hasCode(createError, 'NODE_EXISTS')) {
+          return this.update(path, data);
+        }
+        throw createError;
+      });
+    }
+  }
+
+  async persistEphemeral(path: string, data = ''): Promise<NodeStat> {
+    this.ephemerals.set(path, data);
+    return this.createEphemeral(path, data);
+  }
+
+  async update(path: string, data: string, version = -1): Promise<NodeStat> {
+    this.stats.writes++;
+    return this.retry((s) => s.setData(this.abs(path), data, version));
+  }
+
+  async remove(path: string, options: { recursive?: boolean; version?: number } = {}): Promise<void> {
+    const { recursive = true, version = -1 } = options;
+    this.forgetEphemerals(path);
+    for (let attempt = 0; ; attempt++) {
+      if (recursive) {
+        for (const child of await this.getChildren(path)) {
+          await this.remove(`${path === '/' ? '' : path}/${child}`, { recursive: true });
+        }
+      }
+      this.stats.writes++;
+      try {
+        await this.retry((s) => s.delete(this.abs(path), version));
+        return;
+      } catch (error) {
+        if (hasCode(error, 'NO_NODE')) {
+          return;
+        }
+        // A child appeared meanwhile: remove again.
+        if (!(recursive && hasCode(error, 'NOT_EMPTY') && attempt < 5)) {
+          throw error;
+        }
+      }
+    }
+  }
+
+  async cache(path: string): Promise<TreeCache> {
+    const cache = new ZookeeperTreeCache(path, (closing) => this.caches.delete(closing));
+    this.caches.add(cache);
+    await this.withSession((session) => cache.load(this.readerOf(session)));
+    return cache;
+  }
+
+  onConnectionState(listener: (event: ConnectionStateEvent) => void): () => void {
+    this.events.on('state', listener);
+    return () => this.events.off('state', listener);
+  }
+
+  private async openSession(): Promise<void> {
+    const { serverLists, sessionTimeoutMilliseconds, connectionTimeoutMilliseconds, digest } = this.options;
+    const session = new ZookeeperSession(serverLists, sessionTimeoutMilliseconds, digest);
+    try {
+      await session.open(connectionTimeoutMilliseconds);
+    } catch (error) {
+      session.close();
+      throw error;
+    }
+    if (this.closed) {
+      session.close();
+      throw new RegistryCenterError('registry center closed', 'CLOSED');
+    }
+    this.session = session;
+    session.on('disconnected', () => {
+      if (session === this.session) {
+        this.logger.warn(`ZooKeeper connection lost (session ${session.sessionId}); reconnecting`);
+        this.emitState({ state: 'SUSPENDED', newSession: false, sessionId: session.sessionId });
+      }
+    });
+    session.on('connected', () => {
+      if (session === this.session) {
+        this.logger.log(`ZooKeeper connection restored (session ${session.sessionId})`);
+        this.emitState({ state: 'RECONNECTED', newSession: false, sessionId: session.sessionId });
+      }
+    });
+    session.on('ended', (why: SessionEnd) => {
+      if (session === this.session && !this.closed && why !== 'CLOSED') {
+        this.logger.error(`ZooKeeper session ${why === 'EXPIRED' ? 'expired' : 'ended: ' + why}; opening a new session`);
+        this.emitState({ state: 'LOST', newSession: false, sessionId: '' });
+        this.renewSession();
+      }
+    });
+  }
+
+  /** Opens a fresh session after an expiry, then restores ephemerals and caches. Retries until it succeeds. */
+  private renewSession(): void {
+    if (this.renewing) {
+      return;
+    }
+    this.renewing = (async () => {
+      for (let attempt = 0; !this.closed; attempt++) {
+        try {
+          await this.openSession();
+          for (const [path, data] of this.ephemerals) {
+            await this.createEphemeral(path, data);
+          }
+          for (const cache of this.caches) {
+            await cache.load(this.readerOf(this.session!));
+          }
+          this.logger.log(`ZooKeeper session renewed (session ${this.getSessionId()})`);
+          this.emitState({ state: 'RECONNECTED', newSession: true, sessionId: this.getSessionId() });
+          return;
+        } catch (error) {
+          this.logger.warn(`ZooKeeper session renewal failed: ${(error as Error).message}; retrying`);
+          await sleep(this.backoff(attempt));
+        }
+      }
+    })().finally(() => (this.renewing = undefined));
+  }
+
+  private async createEphemeral(path: string, data: string): Promise<NodeStat> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.create(path, data, 'EPHEMERAL');
+        const node = await this.getNode(path);
+        if (node) {
+          return node.stat;
+        }
+      } catch (error) {
+        if (!hasCode(error, 'NODE_EXISTS') || attempt >= 3) {
+          throw error;
+        }
+        // Left by an earlier session of ours (or another owner): replace it.
+        await this.retry((s) => s.delete(this.abs(path), -1)).catch(nullIfNoNode);
+      }
+    }
+  }
+
+  private forgetEphemerals(path: string): void {
+    for (const key of this.ephemerals.keys()) {
+      if (key === path || key.startsWith(`${path}/`)) {
+        this.ephemerals.delete(key);
+      }
+    }
+  }
+
+  private async ensurePath(path: string): Promise<void> {
+    const parts = path.split('/').filter(Boolean);
+    let current = '';
+    for (const part of ['', ...parts]) {
+      current = part ? `${current}/${part}` : '';
+      const absolute = current ? this.abs(current) : `/${this.namespace}`;
+      if (this.knownPaths.has(absolute)) {
+        continue;
+      }
+      this.stats.writes++;
+      await this.retry((s) => s.create(absolute, '', 'PERSISTENT')).catch((error) => {
+        if (!hasCode(error, 'NODE_EXISTS')) {
+          throw error;
+        }
+      });
+      this.rememberPath(absolute);
+    }
+  }
+
+  // Paths known to have existed, so that creating under them costs no extra round trip. A stale entry (removed since)
+  // is found out by the NO_NODE of the create, which then clears this set and builds the parents again.
+  private readonly knownPaths = new Set<string>();
+  private rememberPath(path: string): void {
+    if (this.knownPaths.size > 100_000) {
+      this.knownPaths.clear();
+    }
+    this.knownPaths.add(path);
+  }
+
+  private readerOf(session: ZookeeperSession): CacheReader {
+    return {
+      getData: (path, watcher) => {
+        this.stats.reads++;
+        return session.getData(this.abs(path), watcher);
+      },
+      getChildren: (path, watcher) => {
+        this.stats.reads++;
+        return session.getChildren(this.abs(path), watcher);
+      },
+      exists: (path, watcher) => session.exists(this.abs(path), watcher),
+      relative: (absolute) => this.rel(absolute),
+    };
+  }
+
+  /** Runs `operation` on the current session, retrying connection-level failures with back-off. */
+  private async retry<T>(operation: (session: ZookeeperSession) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.withSession(operation);
+      } catch (error) {
+        const retryable = error instanceof RegistryCenterError && RETRYABLE_CODES.has(error.code);
+        if (!retryable || attempt >= this.options.maxRetries || this.closed) {
+          throw error;
+        }
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
+  private async withSession<T>(operation: (session: ZookeeperSession) => Promise<T>): Promise<T> {
+    if (this.closed) {
+      throw new RegistryCenterError('registry center is closed', 'CLOSED');
+    }
+    const session = this.session;
+    if (!session || session.isEnded) {
+      await this.waitForSession();
+      return operation(this.session!);
+    }
+    return operation(session);
+  }
+
+  private async waitForSession(): Promise<void> {
+    const deadline = Date.now() + this.options.connectionTimeoutMilliseconds;
+    while (!this.session || this.session.isEnded) {
+      if (this.closed || Date.now() > deadline) {
+        throw new RegistryCenterError('no ZooKeeper session', 'NOT_CONNECTED');
+      }
+      await sleep(20);
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const { baseSleepTimeMilliseconds, maxSleepTimeMilliseconds } = this.options;
+    const jitter = 0.5 + Math.random() / 2;
+    return Math.min(maxSleepTimeMilliseconds, baseSleepTimeMilliseconds * 2 ** attempt) * jitter;
+  }
+
+  private emitState(event: ConnectionStateEvent): void {
+    this.events.emit('state', event);
+  }
+
+  private abs(path: string): string {
+    return path === '/' ? `/${this.namespace}` : `/${this.namespace}${path}`;
+  }
+
+  private rel(absolute: string): string {
+    const prefix = `/${this.namespace}`;
+    return absolute === prefix ? '/' : absolute.startsWith(`${prefix}/`) ? absolute.slice(prefix.length) : absolute;
+  }
+}
+
+const parentOf = (path: string) => path.slice(0, Math.max(path.lastIndexOf('/'), 0)) || '/';
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const nullIfNoNode = (error: unknown): null => {
+  if (hasCode(error, 'NO_NODE')) {
+    return null;
+  }
+  throw error;
+};
+function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

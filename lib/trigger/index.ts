@@ -1,0 +1,3 @@
+export * from './cron-expression';
+export * from './cron-scheduler';
+export * from './time-zone';
