@@ -76,7 +76,7 @@ export class JobBootstrap {
       identity,
       server,
       sharding: new ShardingService(this.cache, this.paths),
-      execution: new ExecutionService(registry, this.cache, this.paths),
+      execution: new ExecutionService(registry, this.cache, this.paths, identity.instanceId),
     };
     this.executor = new JobExecutor(this.deps);
     this.unsubscribe = this.cache.subscribe((event) => this.onRegistryChange(event));

@@ -44,7 +44,7 @@ export class JobExecutor {
       return;
     }
     const items = sharding.getLocalShardingItems(config.shardingTotalCount).filter(
-      (item) => !this.running.has(item) && !(config.monitorExecution && execution.isRunning(item)),
+      (item) => !this.running.has(item) && !(config.monitorExecution && execution.isRunningElsewhere(item)),
     );
     if (items.length === 0) {
       return;
@@ -52,27 +52,20 @@ export class JobExecutor {
     for (const item of items) {
       this.running.add(item);
     }
-    const taskId = [config.name, items.join(','), 'READY', this.deps.identity.instanceId].join(ID_SEPARATOR);
-    try {
-      if (config.monitorExecution) {
-        await execution.registerStart(items);
+    let claimed = items;
+    if (config.monitorExecution) {
+      try {
+        claimed = await execution.registerStart(items);
+      } catch (error) {
+        items.forEach((item) => this.release(item));
+        throw error;
       }
-      const errors = await this.runItems(config, items, taskId);
-      if (errors.length > 0) {
-        throw errors.length === 1 ? errors[0] : new AggregateError(errors, `Job "${config.name}": ${errors.length} items failed`);
-      }
-    } finally {
-      if (config.monitorExecution) {
-        await execution.registerComplete(items).catch((error) =>
-          this.logger.warn(`Job "${config.name}": could not clear running markers of items ${items}: ${error}`),
-        );
-      }
-      for (const item of items) {
-        this.running.delete(item);
-      }
-      if (this.running.size === 0) {
-        this.idle.splice(0).forEach((resolve) => resolve());
-      }
+      items.filter((item) => !claimed.includes(item)).forEach((item) => this.release(item));
+    }
+    const taskId = [config.name, claimed.join(','), 'READY', this.deps.identity.instanceId].join(ID_SEPARATOR);
+    const errors = await this.runItems(config, claimed, taskId);
+    if (errors.length > 0) {
+      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `Job "${config.name}": ${errors.length} items failed`);
     }
   }
 
@@ -141,6 +134,20 @@ export class JobExecutor {
       }
     } finally {
       this.controllers.delete(controller);
+      if (config.monitorExecution) {
+        await this.deps.execution
+          .registerComplete([item])
+          .catch((error) => this.logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${error}`));
+      }
+      this.release(item);
+    }
+  }
+
+  /** Frees an item locally, so that the next fire may run it again. */
+  private release(item: number): void {
+    this.running.delete(item);
+    if (this.running.size === 0) {
+      this.idle.splice(0).forEach((resolve) => resolve());
     }
   }
 }
