@@ -7,5 +7,5 @@ module.exports = {
   moduleFileExtensions: ['ts', 'js', 'json'],
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.json' }] },
   testTimeout: 120000,
-  forceExit: false,
+  globalSetup: '<rootDir>/test/support/global-setup.js',
 };

@@ -4,8 +4,7 @@ const quote = (value: unknown) => JSON.stringify(value);
 export const invalidJobField = (jobName: string, field: string, value: unknown, reason: string) =>
   `Job ${quote(jobName)}: invalid "${field}" ${quote(value)}: ${reason}`;
 
-export const missingJobField = (jobName: string, field: string) =>
-  `Job ${quote(jobName)}: "${field}" is required`;
+export const missingJobField = (jobName: string, field: string) => `Job ${quote(jobName)}: "${field}" is required`;
 
 export const duplicateJobName = (jobName: string, first: string, second: string) =>
   `Job ${quote(jobName)}: duplicate "name": declared by ${first} and by ${second}; job names must be unique in a namespace`;

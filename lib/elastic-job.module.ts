@@ -65,6 +65,8 @@ export class ElasticJobModule {
       useFactory: (factory: ElasticJobOptionsFactory) => factory.createElasticJobOptions(),
       inject: [factoryClass],
     };
-    return options.useClass ? [optionsProvider, { provide: options.useClass, useClass: options.useClass }] : [optionsProvider];
+    return options.useClass
+      ? [optionsProvider, { provide: options.useClass, useClass: options.useClass }]
+      : [optionsProvider];
   }
 }

@@ -30,7 +30,11 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions): Resolved
   for (const field of Object.keys(REGISTRY_CENTER_DEFAULTS) as Array<keyof typeof REGISTRY_CENTER_DEFAULTS>) {
     const value = registryCenter[field];
     if (value !== undefined && (!Number.isInteger(value) || value < (field === 'maxRetries' ? 0 : 1))) {
-      fail(`registryCenter.${field}`, value, field === 'maxRetries' ? 'must be an integer >= 0' : 'must be a positive integer');
+      fail(
+        `registryCenter.${field}`,
+        value,
+        field === 'maxRetries' ? 'must be an integer >= 0' : 'must be a positive integer',
+      );
     }
   }
   if (registryCenter.digest !== undefined && !/^[^:]+:.+$/.test(registryCenter.digest)) {

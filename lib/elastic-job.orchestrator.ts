@@ -36,7 +36,9 @@ const START_CONCURRENCY = 64;
  * the primary and the others delegate to it, so that no job ever runs twice in one process.
  */
 @Injectable()
-export class ElasticJobOrchestrator implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown {
+export class ElasticJobOrchestrator
+  implements OnApplicationBootstrap, BeforeApplicationShutdown, OnApplicationShutdown
+{
   private static readonly primaries = new WeakMap<object, ElasticJobOrchestrator>();
   private readonly logger = new Logger(LOGGER_CONTEXT);
   readonly primary: ElasticJobOrchestrator;
@@ -142,7 +144,9 @@ export class ElasticJobOrchestrator implements OnApplicationBootstrap, BeforeApp
       return;
     }
     this.scheduler.stop();
-    await Promise.all([...this.jobs.values()].map((entry) => entry.bootstrap.stop(this.options.shutdownGracePeriodMilliseconds)));
+    await Promise.all(
+      [...this.jobs.values()].map((entry) => entry.bootstrap.stop(this.options.shutdownGracePeriodMilliseconds)),
+    );
   }
 
   async onApplicationShutdown(): Promise<void> {

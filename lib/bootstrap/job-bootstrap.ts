@@ -70,7 +70,11 @@ export class JobBootstrap {
     await new InstanceService(registry, this.paths, identity).persistOnline();
     this.deps = {
       config,
-      shardingParameters: parseShardingItemParameters(config.name, config.shardingItemParameters, config.shardingTotalCount),
+      shardingParameters: parseShardingItemParameters(
+        config.name,
+        config.shardingItemParameters,
+        config.shardingTotalCount,
+      ),
       handler: this.handler,
       errorHandler: () => this.context.errorHandlers.get(this.deps!.config.jobErrorHandlerType)!,
       identity,
@@ -121,7 +125,9 @@ export class JobBootstrap {
 
   private fire(): void {
     this.executor!.execute().catch((error) =>
-      this.logger.error(`Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`),
+      this.logger.error(
+        `Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
+      ),
     );
   }
 
@@ -132,11 +138,17 @@ export class JobBootstrap {
     try {
       const config = this.configService.parse(event.data, this.local);
       this.deps.config = config;
-      this.deps.shardingParameters = parseShardingItemParameters(config.name, config.shardingItemParameters, config.shardingTotalCount);
+      this.deps.shardingParameters = parseShardingItemParameters(
+        config.name,
+        config.shardingItemParameters,
+        config.shardingTotalCount,
+      );
       this.schedule(config);
       this.logger.log(`Job "${this.name}": configuration changed in the registry; applied`);
     } catch (error) {
-      this.logger.error(`Job "${this.name}": configuration in the registry rejected, keeping the previous one: ${(error as Error).message}`);
+      this.logger.error(
+        `Job "${this.name}": configuration in the registry rejected, keeping the previous one: ${(error as Error).message}`,
+      );
     }
   }
 }

@@ -51,7 +51,13 @@ export function resolveJobConfiguration(config: JobConfiguration, known: KnownTy
   }
   let zone: string | undefined;
   if (resolved.timeZone !== undefined) {
-    zone = normalizeTimeZone(resolved.timeZone) ?? fail('timeZone', resolved.timeZone, 'unknown time zone (use an IANA name such as "Asia/Shanghai" or an offset such as "GMT+08:00")');
+    zone =
+      normalizeTimeZone(resolved.timeZone) ??
+      fail(
+        'timeZone',
+        resolved.timeZone,
+        'unknown time zone (use an IANA name such as "Asia/Shanghai" or an offset such as "GMT+08:00")',
+      );
   }
   if (resolved.cron !== undefined) {
     if (resolved.cron.trim() === '') {
@@ -69,7 +75,10 @@ export function resolveJobConfiguration(config: JobConfiguration, known: KnownTy
       fail(field, resolved[field], 'must be an integer');
     }
   }
-  if (resolved.maxConcurrency !== undefined && (!Number.isInteger(resolved.maxConcurrency) || resolved.maxConcurrency < 1)) {
+  if (
+    resolved.maxConcurrency !== undefined &&
+    (!Number.isInteger(resolved.maxConcurrency) || resolved.maxConcurrency < 1)
+  ) {
     fail('maxConcurrency', resolved.maxConcurrency, 'must be an integer >= 1');
   }
   checkType(resolved.jobShardingStrategyType, BUILT_IN_SHARDING_STRATEGY_TYPES, known.shardingStrategyTypes, (reason) =>
@@ -88,7 +97,12 @@ export function resolveJobConfiguration(config: JobConfiguration, known: KnownTy
   return resolved as ResolvedJobConfiguration;
 }
 
-function checkType(value: unknown, builtIn: readonly string[], custom: Iterable<string> | undefined, fail: (reason: string) => never) {
+function checkType(
+  value: unknown,
+  builtIn: readonly string[],
+  custom: Iterable<string> | undefined,
+  fail: (reason: string) => never,
+) {
   const allowed = [...builtIn, ...(custom ?? [])];
   if (typeof value !== 'string' || !allowed.includes(value)) {
     fail(`unknown type; expected one of ${allowed.join(', ')}`);

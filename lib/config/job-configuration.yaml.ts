@@ -62,12 +62,17 @@ export function fromConfigurationYaml(jobName: string, text: string): JobConfigu
   try {
     pojo = parse(text) ?? {};
   } catch (error) {
-    throw new JobConfigurationError(invalidJobField(jobName, 'config', text, `not valid YAML: ${(error as Error).message}`), jobName, 'config');
+    throw new JobConfigurationError(
+      invalidJobField(jobName, 'config', text, `not valid YAML: ${(error as Error).message}`),
+      jobName,
+      'config',
+    );
   }
   if (typeof pojo !== 'object' || Array.isArray(pojo)) {
     throw new JobConfigurationError(invalidJobField(jobName, 'config', text, 'not a YAML mapping'), jobName, 'config');
   }
-  const optionalString = (value: unknown) => (value === null || value === undefined || value === '' ? undefined : String(value));
+  const optionalString = (value: unknown) =>
+    value === null || value === undefined || value === '' ? undefined : String(value);
   return {
     name: pojo.jobName ?? jobName,
     cron: optionalString(pojo.cron),

@@ -26,7 +26,10 @@ export class ConfigService {
 
   /** Parses YAML from the registry into a validated configuration, keeping the local-only fields of `local`. */
   parse(yaml: string, local: ResolvedJobConfiguration): ResolvedJobConfiguration {
-    const remote = resolveJobConfiguration({ ...fromConfigurationYaml(this.paths.jobName, yaml), name: this.paths.jobName }, this.known);
+    const remote = resolveJobConfiguration(
+      { ...fromConfigurationYaml(this.paths.jobName, yaml), name: this.paths.jobName },
+      this.known,
+    );
     return { ...remote, maxConcurrency: local.maxConcurrency };
   }
 }

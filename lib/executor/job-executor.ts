@@ -43,9 +43,9 @@ export class JobExecutor {
     if (this.stopped || !server.isEnabled()) {
       return;
     }
-    const items = sharding.getLocalShardingItems(config.shardingTotalCount).filter(
-      (item) => !this.running.has(item) && !(config.monitorExecution && execution.isRunningElsewhere(item)),
-    );
+    const items = sharding
+      .getLocalShardingItems(config.shardingTotalCount)
+      .filter((item) => !this.running.has(item) && !(config.monitorExecution && execution.isRunningElsewhere(item)));
     if (items.length === 0) {
       return;
     }
@@ -65,7 +65,9 @@ export class JobExecutor {
     const taskId = [config.name, claimed.join(','), 'READY', this.deps.identity.instanceId].join(ID_SEPARATOR);
     const errors = await this.runItems(config, claimed, taskId);
     if (errors.length > 0) {
-      throw errors.length === 1 ? errors[0] : new AggregateError(errors, `Job "${config.name}": ${errors.length} items failed`);
+      throw errors.length === 1
+        ? errors[0]
+        : new AggregateError(errors, `Job "${config.name}": ${errors.length} items failed`);
     }
   }
 
@@ -84,7 +86,9 @@ export class JobExecutor {
     const timedOut = await Promise.race([idle.then(() => false), graceOver]);
     clearTimeout(timer);
     if (timedOut) {
-      this.logger.warn(`Job "${this.deps.config.name}": items ${this.runningItems} still running after ${graceMs} ms; aborting them`);
+      this.logger.warn(
+        `Job "${this.deps.config.name}": items ${this.runningItems} still running after ${graceMs} ms; aborting them`,
+      );
       for (const controller of this.controllers) {
         controller.abort(new Error('instance shutting down'));
       }
@@ -137,7 +141,9 @@ export class JobExecutor {
       if (config.monitorExecution) {
         await this.deps.execution
           .registerComplete([item])
-          .catch((error) => this.logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${error}`));
+          .catch((error) =>
+            this.logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${error}`),
+          );
       }
       this.release(item);
     }

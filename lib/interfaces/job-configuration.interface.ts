@@ -54,8 +54,12 @@ export interface JobConfiguration {
 }
 
 /** A job configuration with every default applied. */
-export interface ResolvedJobConfiguration
-  extends Required<Omit<JobConfiguration, 'cron' | 'timeZone' | 'shardingItemParameters' | 'jobParameter' | 'description' | 'maxConcurrency'>> {
+export interface ResolvedJobConfiguration extends Required<
+  Omit<
+    JobConfiguration,
+    'cron' | 'timeZone' | 'shardingItemParameters' | 'jobParameter' | 'description' | 'maxConcurrency'
+  >
+> {
   cron?: string;
   timeZone?: string;
   shardingItemParameters?: string;

@@ -52,7 +52,12 @@ export class RegistryCenterError extends ElasticJobError {
 
   static fromResultCode(rc: number, operation: string, path?: string): RegistryCenterError {
     const code = ZOOKEEPER_ERROR_CODES[rc] ?? 'SYSTEM_ERROR';
-    return new RegistryCenterError(`ZooKeeper ${operation}${path ? ` ${path}` : ''} failed: ${code} (${rc})`, code, path, rc);
+    return new RegistryCenterError(
+      `ZooKeeper ${operation}${path ? ` ${path}` : ''} failed: ${code} (${rc})`,
+      code,
+      path,
+      rc,
+    );
   }
 }
 

@@ -11,8 +11,16 @@ interface NativeClient extends EventEmitter {
   a_create(path: string, data: string, flags: number, cb: (rc: number, error: string, path: string) => void): number;
   a_exists(path: string, watch: boolean, cb: (rc: number, error: string, stat: NodeStat) => void): number;
   aw_exists(path: string, watcher: Watcher, cb: (rc: number, error: string, stat: NodeStat) => void): number;
-  a_get(path: string, watch: boolean, cb: (rc: number, error: string, stat: NodeStat, data: Buffer | null) => void): number;
-  aw_get(path: string, watcher: Watcher, cb: (rc: number, error: string, stat: NodeStat, data: Buffer | null) => void): number;
+  a_get(
+    path: string,
+    watch: boolean,
+    cb: (rc: number, error: string, stat: NodeStat, data: Buffer | null) => void,
+  ): number;
+  aw_get(
+    path: string,
+    watcher: Watcher,
+    cb: (rc: number, error: string, stat: NodeStat, data: Buffer | null) => void,
+  ): number;
   a_get_children(path: string, watch: boolean, cb: (rc: number, error: string, children: string[]) => void): number;
   aw_get_children(path: string, watcher: Watcher, cb: (rc: number, error: string, children: string[]) => void): number;
   a_set(path: string, data: string, version: number, cb: (rc: number, error: string, stat: NodeStat) => void): number;
@@ -40,9 +48,18 @@ export class ZookeeperSession extends EventEmitter {
   private connected = false;
   private ended = false;
 
-  constructor(serverLists: string, sessionTimeoutMs: number, private readonly digest?: string) {
+  constructor(
+    serverLists: string,
+    sessionTimeoutMs: number,
+    private readonly digest?: string,
+  ) {
     super();
-    this.client = new ZooKeeper({ connect: serverLists, timeout: sessionTimeoutMs, debug_level: 0, host_order_deterministic: false });
+    this.client = new ZooKeeper({
+      connect: serverLists,
+      timeout: sessionTimeoutMs,
+      debug_level: 0,
+      host_order_deterministic: false,
+    });
     this.client.on('connect', () => {
       this.connected = true;
       this.emit('connected');
@@ -118,7 +135,9 @@ export class ZookeeperSession extends EventEmitter {
     ).then(async (created) => {
       if (this.digest) {
         await this.call('set_acl', created, (cb) =>
-          this.client.a_set_acl(created, -1, [{ perms: PERM_ALL, scheme: 'auth', auth: '' }], (rc) => cb(rc, undefined)),
+          this.client.a_set_acl(created, -1, [{ perms: PERM_ALL, scheme: 'auth', auth: '' }], (rc) =>
+            cb(rc, undefined),
+          ),
         );
       }
       return created;
@@ -126,8 +145,9 @@ export class ZookeeperSession extends EventEmitter {
   }
 
   getData(path: string, watcher?: Watcher): Promise<NodeData> {
-    const done = (cb: (rc: number, value?: NodeData) => void) => (rc: number, _e: string, stat: NodeStat, data: Buffer | null) =>
-      cb(rc, rc === 0 ? { data: data ? data.toString('utf8') : '', stat } : undefined);
+    const done =
+      (cb: (rc: number, value?: NodeData) => void) => (rc: number, _e: string, stat: NodeStat, data: Buffer | null) =>
+        cb(rc, rc === 0 ? { data: data ? data.toString('utf8') : '', stat } : undefined);
     return this.call('get', path, (cb) =>
       watcher ? this.client.aw_get(path, watcher, done(cb)) : this.client.a_get(path, false, done(cb)),
     );
@@ -137,12 +157,15 @@ export class ZookeeperSession extends EventEmitter {
     const done = (cb: (rc: number, value?: string[]) => void) => (rc: number, _e: string, children: string[]) =>
       cb(rc, children ?? []);
     return this.call('get_children', path, (cb) =>
-      watcher ? this.client.aw_get_children(path, watcher, done(cb)) : this.client.a_get_children(path, false, done(cb)),
+      watcher
+        ? this.client.aw_get_children(path, watcher, done(cb))
+        : this.client.a_get_children(path, false, done(cb)),
     );
   }
 
   exists(path: string, watcher?: Watcher): Promise<NodeStat> {
-    const done = (cb: (rc: number, value?: NodeStat) => void) => (rc: number, _e: string, stat: NodeStat) => cb(rc, stat);
+    const done = (cb: (rc: number, value?: NodeStat) => void) => (rc: number, _e: string, stat: NodeStat) =>
+      cb(rc, stat);
     return this.call('exists', path, (cb) =>
       watcher ? this.client.aw_exists(path, watcher, done(cb)) : this.client.a_exists(path, false, done(cb)),
     );
@@ -160,20 +183,40 @@ export class ZookeeperSession extends EventEmitter {
     if (!this.digest) {
       return Promise.resolve();
     }
-    return this.call('add_auth', undefined, (cb) => this.client.add_auth('digest', this.digest!, (rc) => cb(rc, undefined)));
+    return this.call('add_auth', undefined, (cb) =>
+      this.client.add_auth('digest', this.digest!, (rc) => cb(rc, undefined)),
+    );
   }
 
-  private call<T>(operation: string, path: string | undefined, send: (cb: (rc: number, value: T | undefined) => void) => number): Promise<T> {
+  private call<T>(
+    operation: string,
+    path: string | undefined,
+    send: (cb: (rc: number, value: T | undefined) => void) => number,
+  ): Promise<T> {
     return new Promise<T>((resolve, reject) => {
       if (this.ended) {
-        reject(new RegistryCenterError(`ZooKeeper ${operation}${path ? ` ${path}` : ''} failed: the session is closed`, 'NOT_CONNECTED', path));
+        reject(
+          new RegistryCenterError(
+            `ZooKeeper ${operation}${path ? ` ${path}` : ''} failed: the session is closed`,
+            'NOT_CONNECTED',
+            path,
+          ),
+        );
         return;
       }
       let sent: number;
       try {
-        sent = send((rc, value) => (rc === 0 ? resolve(value as T) : reject(RegistryCenterError.fromResultCode(rc, operation, path))));
+        sent = send((rc, value) =>
+          rc === 0 ? resolve(value as T) : reject(RegistryCenterError.fromResultCode(rc, operation, path)),
+        );
       } catch (error) {
-        reject(new RegistryCenterError(`ZooKeeper ${operation} ${path ?? ''} failed: ${(error as Error).message}`, 'BAD_ARGUMENTS', path));
+        reject(
+          new RegistryCenterError(
+            `ZooKeeper ${operation} ${path ?? ''} failed: ${(error as Error).message}`,
+            'BAD_ARGUMENTS',
+            path,
+          ),
+        );
         return;
       }
       if (typeof sent === 'number' && sent < 0) {

@@ -215,7 +215,9 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     });
     session.on('ended', (why: SessionEnd) => {
       if (session === this.session && !this.closed && why !== 'CLOSED') {
-        this.logger.error(`ZooKeeper session ${why === 'EXPIRED' ? 'expired' : 'ended: ' + why}; opening a new session`);
+        this.logger.error(
+          `ZooKeeper session ${why === 'EXPIRED' ? 'expired' : 'ended: ' + why}; opening a new session`,
+        );
         this.emitState({ state: 'LOST', newSession: false, sessionId: '' });
         this.renewSession();
       }

@@ -31,7 +31,10 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
     expect(await rc.get('/ops/missing')).toBeNull();
     expect(await rc.getChildren('/ops/missing')).toEqual([]);
 
-    await expect(rc.create('/ops/a/b', 'again')).rejects.toMatchObject({ code: 'NODE_EXISTS', path: '/rc-test/ops/a/b' });
+    await expect(rc.create('/ops/a/b', 'again')).rejects.toMatchObject({
+      code: 'NODE_EXISTS',
+      path: '/rc-test/ops/a/b',
+    });
     const node = await rc.getNode('/ops/a/b');
     const stat = await rc.update('/ops/a/b', 'v2', node!.stat.version);
     expect(stat.version).toBe(node!.stat.version + 1);
@@ -125,7 +128,11 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
     const proxy = await TcpProxy.start(zk.port);
     try {
       const observer = await connect();
-      const rc = await connect({ serverLists: proxy.connectString, sessionTimeoutMilliseconds: 2000, connectionTimeoutMilliseconds: 2000 });
+      const rc = await connect({
+        serverLists: proxy.connectString,
+        sessionTimeoutMilliseconds: 2000,
+        connectionTimeoutMilliseconds: 2000,
+      });
       const states: ConnectionStateEvent[] = [];
       rc.onConnectionState((event) => states.push(event));
       await rc.persistEphemeral('/expiry/instances/me', 'alive');
@@ -139,7 +146,11 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
       await observer.create('/expiry/written-meanwhile', 'x');
       proxy.restore();
 
-      await waitFor(() => states.some((e) => e.state === 'RECONNECTED' && e.newSession), 20_000, 'RECONNECTED with a new session');
+      await waitFor(
+        () => states.some((e) => e.state === 'RECONNECTED' && e.newSession),
+        20_000,
+        'RECONNECTED with a new session',
+      );
       expect(states.map((e) => e.state)).toEqual(expect.arrayContaining(['SUSPENDED', 'LOST', 'RECONNECTED']));
       expect(rc.getSessionId()).not.toBe(oldSession);
       await waitFor(async () => (await observer.get('/expiry/instances/me')) === 'alive', 5000, 'ephemeral re-created');

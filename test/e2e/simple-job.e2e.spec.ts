@@ -2,7 +2,14 @@ import { Injectable, INestApplicationContext, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { parse } from 'yaml';
-import { ElasticJob, ElasticJobModule, JobErrorHandler, JobRegistry, ShardingContext, ZookeeperRegistryCenter } from '../../lib';
+import {
+  ElasticJob,
+  ElasticJobModule,
+  JobErrorHandler,
+  JobRegistry,
+  ShardingContext,
+  ZookeeperRegistryCenter,
+} from '../../lib';
 import { ExecutionLog } from '../support/execution-log';
 import { waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 
@@ -13,7 +20,13 @@ let namespace = '';
 
 @Injectable()
 class SettlementJobs {
-  @ElasticJob({ name: 'settle', cron: '* * * * * ?', shardingTotalCount: 3, shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou', jobParameter: 'p' })
+  @ElasticJob({
+    name: 'settle',
+    cron: '* * * * * ?',
+    shardingTotalCount: 3,
+    shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou',
+    jobParameter: 'p',
+  })
   settle(context: ShardingContext) {
     log.start(context).endedAt = Date.now();
   }
@@ -102,7 +115,10 @@ describe('@ElasticJob on one instance', () => {
       const [instance] = await rc.getChildren('/settle/instances');
       expect(instance).toMatch(new RegExp(`^[\\d.]+@-@${process.pid}$`));
       const ip = instance.split('@-@')[0];
-      expect(parse((await rc.get(`/settle/instances/${instance}`))!)).toEqual({ jobInstanceId: instance, serverIp: ip });
+      expect(parse((await rc.get(`/settle/instances/${instance}`))!)).toEqual({
+        jobInstanceId: instance,
+        serverIp: ip,
+      });
       expect(await rc.get(`/settle/servers/${ip}`)).toBe('ENABLED');
 
       await Promise.all(apps.splice(0).map((app) => app.close()));
@@ -143,7 +159,12 @@ describe('@ElasticJob on one instance', () => {
   it('runs each item once per fire when forRoot is imported twice', async () => {
     @Module({ imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions() })], providers: [SettlementJobs] })
     class FeatureModule {}
-    @Module({ imports: [ElasticJobModule.forRoot({ registryCenter: { ...registryOptions(), sessionTimeoutMilliseconds: 30_000 } }), FeatureModule] })
+    @Module({
+      imports: [
+        ElasticJobModule.forRoot({ registryCenter: { ...registryOptions(), sessionTimeoutMilliseconds: 30_000 } }),
+        FeatureModule,
+      ],
+    })
     class AppModule {}
     const app = await start(AppModule);
     await waitFor(() => log.fires('settle') >= 5, 15_000, '5 fires');
@@ -181,7 +202,10 @@ describe('@ElasticJob on one instance', () => {
     const rc = await inspector();
     try {
       await rc.persist('/settle/config', 'jobName: settle\ncron: "* * * * * ?"\nshardingTotalCount: 1\n');
-      @Module({ imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions() })], providers: [SettlementJobs] })
+      @Module({
+        imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions() })],
+        providers: [SettlementJobs],
+      })
       class AppModule {}
       await start(AppModule);
       await waitFor(() => log.fires('settle') >= 3, 10_000, '3 fires');
@@ -190,7 +214,9 @@ describe('@ElasticJob on one instance', () => {
       await Promise.all(apps.splice(0).map((app) => app.close()));
 
       @Module({
-        imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions(), jobs: { settle: { overwrite: true } } })],
+        imports: [
+          ElasticJobModule.forRoot({ registryCenter: registryOptions(), jobs: { settle: { overwrite: true } } }),
+        ],
         providers: [SettlementJobs],
       })
       class OverwritingModule {}
@@ -276,7 +302,13 @@ describe('@ElasticJob on one instance', () => {
     let peak = 0;
     @Injectable()
     class BoundedJobs {
-      @ElasticJob({ name: 'bounded', cron: '* * * * * ?', shardingTotalCount: 4, maxConcurrency: 2, monitorExecution: false })
+      @ElasticJob({
+        name: 'bounded',
+        cron: '* * * * * ?',
+        shardingTotalCount: 4,
+        maxConcurrency: 2,
+        monitorExecution: false,
+      })
       async run(context: ShardingContext) {
         log.start(context);
         peak = Math.max(peak, ++active);
@@ -296,12 +328,15 @@ describe('@ElasticJob on one instance', () => {
     class AppModule {}
     const app = await start(AppModule);
     const registry = app.get(JobRegistry);
-    await registry.addJob({ name: 'added', cron: '* * * * * ?', shardingTotalCount: 2 }, (context) => void log.start(context));
+    await registry.addJob(
+      { name: 'added', cron: '* * * * * ?', shardingTotalCount: 2 },
+      (context) => void log.start(context),
+    );
     expect(registry.getJobNames().sort()).toEqual(['added', 'settle']);
     await waitFor(() => log.fires('added') >= 2, 10_000, 'runtime job fires');
-    await expect(registry.addJob({ name: 'added', cron: '* * * * * ?', shardingTotalCount: 1 }, () => undefined)).rejects.toThrow(
-      'Job "added": duplicate "name"',
-    );
+    await expect(
+      registry.addJob({ name: 'added', cron: '* * * * * ?', shardingTotalCount: 1 }, () => undefined),
+    ).rejects.toThrow('Job "added": duplicate "name"');
     expect(await registry.removeJob('added')).toBe(true);
     const count = log.of('added').length;
     await new Promise((resolve) => setTimeout(resolve, 1500));
@@ -313,7 +348,10 @@ describe('@ElasticJob on one instance', () => {
 
 describe('start-up errors name the job and the field', () => {
   const bootFails = async (providers: unknown[], extra: Record<string, unknown> = {}) => {
-    @Module({ imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions(), ...extra })], providers: providers as never })
+    @Module({
+      imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions(), ...extra })],
+      providers: providers as never,
+    })
     class AppModule {}
     return NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false });
   };
@@ -342,21 +380,28 @@ describe('start-up errors name the job and the field', () => {
   });
 
   it('rejects an override for a job that has no handler', async () => {
-    await expect(bootFails([], { jobs: { ghost: { cron: '* * * * * ?' } } })).rejects.toThrow('Job "ghost": no handler');
+    await expect(bootFails([], { jobs: { ghost: { cron: '* * * * * ?' } } })).rejects.toThrow(
+      'Job "ghost": no handler',
+    );
   });
 
   it('rejects an unreachable ZooKeeper', async () => {
     @Module({
       imports: [
         ElasticJobModule.forRoot({
-          registryCenter: { serverLists: '127.0.0.1:1', namespace: 'x', connectionTimeoutMilliseconds: 200, maxRetries: 0 },
+          registryCenter: {
+            serverLists: '127.0.0.1:1',
+            namespace: 'x',
+            connectionTimeoutMilliseconds: 200,
+            maxRetries: 0,
+          },
         }),
       ],
       providers: [SettlementJobs],
     })
     class AppModule {}
-    await expect(NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false })).rejects.toThrow(
-      'ZooKeeper unreachable: could not connect to "127.0.0.1:1" (registryCenter.serverLists',
-    );
+    await expect(
+      NestFactory.createApplicationContext(AppModule, { logger: false, abortOnError: false }),
+    ).rejects.toThrow('ZooKeeper unreachable: could not connect to "127.0.0.1:1" (registryCenter.serverLists');
   });
 });

@@ -9,36 +9,39 @@ export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
 
+  private readonly server: Server;
+
   private constructor(
-    private readonly server: Server,
+    private readonly targetPort: number,
     readonly port: number,
-  ) {}
+  ) {
+    this.server = createServer((client) => this.accept(client));
+  }
 
   static async start(targetPort: number): Promise<TcpProxy> {
-    const port = await freePort();
-    let proxy!: TcpProxy;
-    const server = createServer((client) => {
-      if (proxy.cutOff) {
-        client.destroy();
-        return;
-      }
-      const upstream = createConnection({ host: '127.0.0.1', port: targetPort });
-      for (const [a, b] of [
-        [client, upstream],
-        [upstream, client],
-      ]) {
-        proxy.sockets.add(a);
-        a.pipe(b);
-        a.on('error', () => b.destroy());
-        a.on('close', () => {
-          proxy.sockets.delete(a);
-          b.destroy();
-        });
-      }
-    });
-    proxy = new TcpProxy(server, port);
-    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
+    const proxy = new TcpProxy(targetPort, await freePort());
+    await new Promise<void>((resolve) => proxy.server.listen(proxy.port, '127.0.0.1', resolve));
     return proxy;
+  }
+
+  private accept(client: Socket): void {
+    if (this.cutOff) {
+      client.destroy();
+      return;
+    }
+    const upstream = createConnection({ host: '127.0.0.1', port: this.targetPort });
+    for (const [from, to] of [
+      [client, upstream],
+      [upstream, client],
+    ]) {
+      this.sockets.add(from);
+      from.pipe(to);
+      from.on('error', () => to.destroy());
+      from.on('close', () => {
+        this.sockets.delete(from);
+        to.destroy();
+      });
+    }
   }
 
   get connectString(): string {

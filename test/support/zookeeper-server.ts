@@ -33,7 +33,11 @@ export function fourLetterWord(port: number, command: string): Promise<string> {
 }
 
 /** Polls `condition` until it is true or `timeoutMs` passes; throws with `message` then. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs: number, message = 'condition'): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs: number,
+  message = 'condition',
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     if (await condition()) {
@@ -66,7 +70,11 @@ export class ZookeeperTestServer {
     if (!existsSync(ZOOKEEPER_JAR)) {
       throw new Error(`${ZOOKEEPER_JAR} is missing: install Debian's zookeeper package (apt-get install zookeeper)`);
     }
-    const server = new ZookeeperTestServer(await freePort(), mkdtempSync(join(tmpdir(), 'ejzk-')), options.tickTime ?? 500);
+    const server = new ZookeeperTestServer(
+      await freePort(),
+      mkdtempSync(join(tmpdir(), 'ejzk-')),
+      options.tickTime ?? 500,
+    );
     await server.startProcess();
     return server;
   }
@@ -130,9 +138,13 @@ export class ZookeeperTestServer {
         'globalOutstandingLimit=100000',
       ].join('\n'),
     );
-    const child = spawn('java', ['-Xmx512m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', config], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const child = spawn(
+      'java',
+      ['-Xmx512m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', config],
+      {
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr?.on('data', (chunk) => (stderr = (stderr + chunk).slice(-4000)));
     this.process = child;
@@ -140,7 +152,11 @@ export class ZookeeperTestServer {
     let exited = false;
     child.once('exit', () => (exited = true));
     // `ruok` answers before the server serves sessions; `srvr` tells when it does.
-    await waitFor(async () => exited || (await fourLetterWord(this.port, 'srvr')).startsWith('Zookeeper version'), 30_000, `ZooKeeper on port ${this.port}`);
+    await waitFor(
+      async () => exited || (await fourLetterWord(this.port, 'srvr')).startsWith('Zookeeper version'),
+      30_000,
+      `ZooKeeper on port ${this.port}`,
+    );
     if (exited) {
       throw new Error(`ZooKeeper exited at start: ${stderr}`);
     }
