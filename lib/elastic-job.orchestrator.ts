@@ -154,9 +154,8 @@ export class ElasticJobOrchestrator
       return;
     }
     this.started = false;
-    if (this.registryCenter?.isConnected()) {
-      await Promise.all([...this.jobs.values()].map((entry) => entry.bootstrap.close()));
-    }
+    // Closing the session removes every ephemeral node of this instance at once (instances, running markers), so
+    // the other instances see it leave in one step; no node-by-node removal is needed.
     await this.registryCenter?.close();
     if (this.identity) {
       releaseInstanceIdentity(this.registry.namespace, this.identity);

@@ -15,6 +15,9 @@ import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import { compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
 
+// One logger for all instances of this class: thousands of jobs need no logger each.
+const logger = new Logger(LOGGER_CONTEXT);
+
 /** What every job of an application shares. */
 export interface JobBootstrapContext {
   readonly registry: RegistryCenter;
@@ -29,7 +32,6 @@ export interface JobBootstrapContext {
  * schedules its cron and applies configuration changes made in ZooKeeper while it runs.
  */
 export class JobBootstrap {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly paths: JobNodePath;
   private readonly configService: ConfigService;
   private cache?: TreeCache;
@@ -104,7 +106,7 @@ export class JobBootstrap {
   async close(): Promise<void> {
     await new InstanceService(this.context.registry, this.paths, this.context.identity)
       .removeInstance()
-      .catch((error) => this.logger.warn(`Job "${this.name}": could not remove instance node: ${error}`));
+      .catch((error) => logger.warn(`Job "${this.name}": could not remove instance node: ${error}`));
     this.cache?.close();
   }
 
@@ -124,8 +126,8 @@ export class JobBootstrap {
   }
 
   private fire(): void {
-    this.executor!.execute().catch((error) =>
-      this.logger.error(
+    this.executor!.fire()?.catch((error) =>
+      logger.error(
         `Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
       ),
     );
@@ -144,9 +146,9 @@ export class JobBootstrap {
         config.shardingTotalCount,
       );
       this.schedule(config);
-      this.logger.log(`Job "${this.name}": configuration changed in the registry; applied`);
+      logger.log(`Job "${this.name}": configuration changed in the registry; applied`);
     } catch (error) {
-      this.logger.error(
+      logger.error(
         `Job "${this.name}": configuration in the registry rejected, keeping the previous one: ${(error as Error).message}`,
       );
     }

@@ -147,7 +147,7 @@ export class ZookeeperSession extends EventEmitter {
   getData(path: string, watcher?: Watcher): Promise<NodeData> {
     const done =
       (cb: (rc: number, value?: NodeData) => void) => (rc: number, _e: string, stat: NodeStat, data: Buffer | null) =>
-        cb(rc, rc === 0 ? { data: data ? data.toString('utf8') : '', stat } : undefined);
+        cb(rc, rc === 0 ? { data: data ? data.toString('utf8') : '', stat: compactStat(stat) } : undefined);
     return this.call('get', path, (cb) =>
       watcher ? this.client.aw_get(path, watcher, done(cb)) : this.client.a_get(path, false, done(cb)),
     );
@@ -172,7 +172,9 @@ export class ZookeeperSession extends EventEmitter {
   }
 
   setData(path: string, data: string, version: number): Promise<NodeStat> {
-    return this.call('set', path, (cb) => this.client.a_set(path, data, version, (rc, _e, stat) => cb(rc, stat)));
+    return this.call('set', path, (cb) =>
+      this.client.a_set(path, data, version, (rc, _e, stat) => cb(rc, stat && compactStat(stat))),
+    );
   }
 
   delete(path: string, version: number): Promise<void> {
@@ -224,4 +226,17 @@ export class ZookeeperSession extends EventEmitter {
       }
     });
   }
+}
+
+/** The native stat has read-only properties (a slow, large object); caches keep thousands, so copy what we use. */
+function compactStat(stat: NodeStat): NodeStat {
+  return {
+    czxid: stat.czxid,
+    mzxid: stat.mzxid,
+    ctime: stat.ctime,
+    mtime: stat.mtime,
+    version: stat.version,
+    ephemeralOwner: stat.ephemeralOwner,
+    numChildren: stat.numChildren,
+  };
 }

@@ -4,6 +4,9 @@ import type { NodeData, NodeStat, TreeCache, TreeCacheEvent } from './registry-c
 import { hasCode } from './registry-center.error';
 import { WATCH_EVENT } from './zookeeper-session';
 
+// One logger for all instances of this class: thousands of jobs need no logger each.
+const logger = new Logger(LOGGER_CONTEXT);
+
 type Watcher = (type: number, state: number, path: string) => void;
 
 /** Reads of one session, with paths relative to the namespace. */
@@ -18,7 +21,8 @@ export interface CacheReader {
 interface CachedNode {
   data: string;
   stat: NodeStat;
-  children: Set<string>;
+  /** Absent for leaves (most nodes), to keep the cache small. */
+  children?: Set<string>;
   seen: number;
 }
 
@@ -29,7 +33,6 @@ interface CachedNode {
  * are reported removed.
  */
 export class ZookeeperTreeCache implements TreeCache {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly nodes = new Map<string, CachedNode>();
   private readonly listeners = new Set<(event: TreeCacheEvent) => void>();
   private readonly dataArmed = new Set<string>();
@@ -51,7 +54,7 @@ export class ZookeeperTreeCache implements TreeCache {
     this.childArmed.clear();
     this.watcher = (type, _state, path) => {
       if (generation === this.generation && !this.closed && type !== WATCH_EVENT.SESSION) {
-        this.onWatch(type, reader.relative(path)).catch((error) => this.logger.warn(`Cache ${this.root}: ${error}`));
+        this.onWatch(type, reader.relative(path)).catch((error) => logger.warn(`Cache ${this.root}: ${error}`));
       }
     };
     await this.loadNode(this.root, generation);
@@ -76,7 +79,7 @@ export class ZookeeperTreeCache implements TreeCache {
 
   getChildren(path: string): string[] {
     const node = this.nodes.get(path);
-    return node ? [...node.children].sort() : [];
+    return node?.children ? [...node.children].sort() : [];
   }
 
   subscribe(listener: (event: TreeCacheEvent) => void): () => void {
@@ -130,8 +133,13 @@ export class ZookeeperTreeCache implements TreeCache {
       return;
     }
     const existing = this.nodes.get(path);
-    const known = existing?.children ?? new Set<string>();
-    this.nodes.set(path, { data: data.data, stat: data.stat, children: new Set(children), seen: generation });
+    const known = existing?.children ?? NO_CHILDREN;
+    this.nodes.set(path, {
+      data: data.data,
+      stat: data.stat,
+      children: children.length > 0 ? new Set(children) : undefined,
+      seen: generation,
+    });
     this.linkToParent(path);
     if (!existing) {
       this.emit({ type: 'NODE_ADDED', path, data: data.data });
@@ -178,11 +186,11 @@ export class ZookeeperTreeCache implements TreeCache {
       return;
     }
     const fresh = new Set(children);
-    for (const gone of [...node.children].filter((child) => !fresh.has(child))) {
+    for (const gone of [...(node.children ?? NO_CHILDREN)].filter((child) => !fresh.has(child))) {
       this.removeSubtree(join(path, gone));
     }
     const added = children.filter((child) => !this.nodes.has(join(path, child)));
-    node.children = fresh;
+    node.children = fresh.size > 0 ? fresh : undefined;
     await Promise.all(added.map((child) => this.loadNode(join(path, child), this.generation)));
   }
 
@@ -221,7 +229,10 @@ export class ZookeeperTreeCache implements TreeCache {
       return;
     }
     const slash = path.lastIndexOf('/');
-    this.nodes.get(path.slice(0, slash))?.children.add(path.slice(slash + 1));
+    const parent = this.nodes.get(path.slice(0, slash));
+    if (parent) {
+      (parent.children ??= new Set()).add(path.slice(slash + 1));
+    }
   }
 
   private removeSubtree(path: string): void {
@@ -229,13 +240,13 @@ export class ZookeeperTreeCache implements TreeCache {
     if (!node) {
       return;
     }
-    for (const child of node.children) {
+    for (const child of node.children ?? NO_CHILDREN) {
       this.removeSubtree(join(path, child));
     }
     this.nodes.delete(path);
     if (path !== this.root) {
       const slash = path.lastIndexOf('/');
-      this.nodes.get(path.slice(0, slash))?.children.delete(path.slice(slash + 1));
+      this.nodes.get(path.slice(0, slash))?.children?.delete(path.slice(slash + 1));
     }
     this.emit({ type: 'NODE_REMOVED', path, data: node.data });
   }
@@ -245,10 +256,11 @@ export class ZookeeperTreeCache implements TreeCache {
       try {
         listener(event);
       } catch (error) {
-        this.logger.error(`Cache listener failed on ${event.type} ${event.path}: ${error}`);
+        logger.error(`Cache listener failed on ${event.type} ${event.path}: ${error}`);
       }
     }
   }
 }
 
+const NO_CHILDREN: ReadonlySet<string> = new Set();
 const join = (parent: string, child: string) => (parent === '/' ? `/${child}` : `${parent}/${child}`);

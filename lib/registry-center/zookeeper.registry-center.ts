@@ -152,7 +152,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
 
   async remove(path: string, options: { recursive?: boolean; version?: number } = {}): Promise<void> {
     const { recursive = true, version = -1 } = options;
-    this.forgetEphemerals(path);
+    this.forgetEphemerals(path, recursive);
     for (let attempt = 0; ; attempt++) {
       if (recursive) {
         for (const child of await this.getChildren(path)) {
@@ -268,10 +268,13 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     }
   }
 
-  private forgetEphemerals(path: string): void {
-    for (const key of this.ephemerals.keys()) {
-      if (key === path || key.startsWith(`${path}/`)) {
-        this.ephemerals.delete(key);
+  private forgetEphemerals(path: string, recursive: boolean): void {
+    this.ephemerals.delete(path);
+    if (recursive) {
+      for (const key of this.ephemerals.keys()) {
+        if (key.startsWith(`${path}/`)) {
+          this.ephemerals.delete(key);
+        }
       }
     }
   }

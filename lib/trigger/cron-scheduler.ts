@@ -40,11 +40,14 @@ export class CronScheduler {
       this.enqueue(group, Date.now());
       this.arm();
     }
+    // The remover keeps the group and its key only: every job compiles its own cron, and only the group's first
+    // compiled expression is worth keeping in memory.
     const owner = group;
+    const key = cron.key;
     return () => {
       owner.tasks.delete(task);
-      if (owner.tasks.size === 0 && this.groups.get(cron.key) === owner) {
-        this.groups.delete(cron.key);
+      if (owner.tasks.size === 0 && this.groups.get(key) === owner) {
+        this.groups.delete(key);
       }
     };
   }

@@ -1,0 +1,54 @@
+import { ShardingContext } from '../interfaces';
+
+/** Where contexts whose `signal` was read register, so that they can be aborted. */
+export interface AbortRegistry {
+  readonly abortReason: unknown;
+  readonly abortable: Set<ItemShardingContext>;
+}
+
+/**
+ * The `ShardingContext` of one item of one fire. Its `AbortController` is made only when the handler reads `signal`
+ * (most never do), which keeps the cost of a fire low with thousands of jobs.
+ */
+export class ItemShardingContext implements ShardingContext {
+  private controller?: AbortController;
+
+  constructor(
+    readonly jobName: string,
+    readonly taskId: string,
+    readonly shardingTotalCount: number,
+    readonly shardingItem: number,
+    readonly shardingParameter: string,
+    readonly jobParameter: string,
+    readonly fencingToken: number,
+    private readonly owner: AbortRegistry,
+  ) {}
+
+  get signal(): AbortSignal {
+    if (!this.controller) {
+      this.controller = new AbortController();
+      if (this.owner.abortReason !== undefined) {
+        this.controller.abort(this.owner.abortReason);
+      } else {
+        this.owner.abortable.add(this);
+      }
+    }
+    return this.controller.signal;
+  }
+
+  abort(reason: unknown): void {
+    this.controller?.abort(reason);
+  }
+
+  /** Called when the item's run is over. */
+  release(): void {
+    if (this.controller) {
+      this.owner.abortable.delete(this);
+    }
+  }
+
+  toJSON() {
+    const { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter, fencingToken } = this;
+    return { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter, fencingToken };
+  }
+}
