@@ -346,6 +346,38 @@ describe('@ElasticJob on one instance', () => {
   });
 });
 
+describe('shutdown', () => {
+  it('lets running items finish within the grace period, then aborts ctx.signal', async () => {
+    const seen: string[] = [];
+    @Injectable()
+    class LongJobs {
+      @ElasticJob({ name: 'long', cron: '* * * * * ?', shardingTotalCount: 2 })
+      async run(context: ShardingContext) {
+        log.start(context);
+        if (context.shardingItem === 0) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          seen.push('item 0 finished');
+          return;
+        }
+        await new Promise<void>((resolve) => context.signal.addEventListener('abort', () => resolve()));
+        seen.push(`item 1 aborted: ${(context.signal.reason as Error).message}`);
+      }
+    }
+    @Module({
+      imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions(), shutdownGracePeriodMilliseconds: 500 })],
+      providers: [LongJobs],
+    })
+    class AppModule {}
+    const app = await start(AppModule);
+    await waitFor(() => log.of('long').length >= 2, 5000, 'both items started');
+    const closing = Date.now();
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+    expect(Date.now() - closing).toBeGreaterThanOrEqual(450);
+    expect(seen).toEqual(['item 0 finished', 'item 1 aborted: instance shutting down']);
+    expect(app).toBeDefined();
+  });
+});
+
 describe('start-up errors name the job and the field', () => {
   const bootFails = async (providers: unknown[], extra: Record<string, unknown> = {}) => {
     @Module({
