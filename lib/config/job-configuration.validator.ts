@@ -9,6 +9,7 @@ import {
   JOB_CONFIGURATION_DEFAULTS,
 } from './job-configuration.defaults';
 import { parseShardingItemParameters } from './sharding-item-parameters.parser';
+import { stripUndefined } from '../utils';
 
 /** Types registered beyond the built-in ones. */
 export interface KnownTypes {
@@ -107,8 +108,4 @@ function checkType(
   if (typeof value !== 'string' || !allowed.includes(value)) {
     fail(`unknown type; expected one of ${allowed.join(', ')}`);
   }
-}
-
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -15,6 +15,7 @@ import {
 import { hasCode, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
 import { SessionEnd, ZookeeperSession } from './zookeeper-session';
 import { CacheReader, ZookeeperTreeCache } from './zookeeper-tree-cache';
+import { stripUndefined } from '../utils';
 
 /** ElasticJob's `ZookeeperConfiguration` defaults. */
 export const REGISTRY_CENTER_DEFAULTS = {
@@ -388,6 +389,3 @@ const nullIfNoNode = (error: unknown): null => {
   }
   throw error;
 };
-function stripUndefined<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}

@@ -194,3 +194,14 @@ describe('normalizeTimeZone', () => {
     expect(normalizeTimeZone(input)).toBeNull();
   });
 });
+
+describe('compileCron year field in the cron time zone', () => {
+  it('takes the year of the fire in the zone of the cron, not in UTC', () => {
+    expect(new Date(compileCron('0 0 0 1 1 ? 2030', 'Asia/Shanghai').next(Date.UTC(2024, 0, 3))!).toISOString()).toBe(
+      '2029-12-31T16:00:00.000Z',
+    );
+    expect(
+      new Date(compileCron('0 0 20 31 12 ? 2029', 'America/New_York').next(Date.UTC(2024, 0, 3))!).toISOString(),
+    ).toBe('2030-01-01T01:00:00.000Z');
+  });
+});

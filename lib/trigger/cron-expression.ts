@@ -1,4 +1,5 @@
 import { CronExpression, CronExpressionParser } from 'cron-parser';
+import { DateTime } from 'luxon';
 
 /** A parsed cron expression that yields fire times. */
 export interface CompiledCron {
@@ -63,7 +64,8 @@ export function compileCron(cron: string, zone?: string): CompiledCron {
         } catch {
           return null;
         }
-        const year = new Date(time).getUTCFullYear();
+        // The year of the fire in the cron's own zone, as the other fields are.
+        const year = DateTime.fromMillis(time, { zone: zone ?? 'system' }).year;
         if (!yearMatches || yearMatches(year)) {
           return time;
         }
@@ -71,7 +73,7 @@ export function compileCron(cron: string, zone?: string): CompiledCron {
         if (nextYear === null) {
           return null;
         }
-        from = Date.UTC(nextYear, 0, 1) - 1;
+        from = DateTime.fromObject({ year: nextYear, month: 1, day: 1 }, { zone: zone ?? 'system' }).toMillis() - 1;
       }
       return null;
     },

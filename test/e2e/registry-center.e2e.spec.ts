@@ -124,6 +124,26 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
     await owner.remove('/secret');
   });
 
+  it('rides out a ZooKeeper restart with its data kept: same session, data and watches intact', async () => {
+    const rc = await connect({ sessionTimeoutMilliseconds: 10_000, connectionTimeoutMilliseconds: 5000 });
+    const states: ConnectionStateEvent[] = [];
+    rc.onConnectionState((event) => states.push(event));
+    await rc.remove('/restart');
+    await rc.create('/restart/config', 'before');
+    await rc.persistEphemeral('/restart/instances/me', 'alive');
+    const cache = await rc.cache('/restart');
+    const session = rc.getSessionId();
+
+    await zk.restart();
+    await waitFor(() => states.some((e) => e.state === 'RECONNECTED'), 20_000, 'RECONNECTED');
+    expect(states.map((e) => e.state)).toEqual(['SUSPENDED', 'RECONNECTED']);
+    expect(states[1].newSession).toBe(false);
+    expect(rc.getSessionId()).toBe(session);
+    expect(await rc.get('/restart/instances/me')).toBe('alive');
+    await rc.update('/restart/config', 'after');
+    await waitFor(() => cache.get('/restart/config') === 'after', 5000, 'watch still armed after the restart');
+  });
+
   it('reports suspension and reconnection, and after a session expiry opens a new session that restores ephemerals and caches', async () => {
     const proxy = await TcpProxy.start(zk.port);
     try {

@@ -1,0 +1,4 @@
+/** A copy of `value` without its `undefined` properties, so that spreading it over defaults keeps the defaults. */
+export function stripUndefined<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
