@@ -17,6 +17,7 @@ import { JobConfigurationError } from './errors';
 import { buildErrorHandlers, JobHandler } from './executor';
 import { ElasticJobModuleOptions, JobConfiguration, JobErrorHandler } from './interfaces';
 import { RegistryCenter, ZookeeperRegistryCenter } from './registry-center';
+import { BUILT_IN_SHARDING_STRATEGIES, JobShardingStrategy } from './sharding';
 import { CronScheduler } from './trigger';
 
 /** A job found by the explorer or added at runtime. */
@@ -45,6 +46,7 @@ export class ElasticJobOrchestrator
   readonly options: ResolvedModuleOptions;
   private readonly jobs = new Map<string, { bootstrap: JobBootstrap; source: string }>();
   private readonly errorHandlers: Map<string, JobErrorHandler>;
+  private readonly shardingStrategies: Map<string, JobShardingStrategy>;
   private readonly knownTypes: KnownTypes;
   private readonly scheduler = new CronScheduler();
   private registryCenter?: ZookeeperRegistryCenter;
@@ -54,7 +56,16 @@ export class ElasticJobOrchestrator
   constructor(@Inject(ELASTIC_JOB_MODULE_OPTIONS) options: ElasticJobModuleOptions, modules: ModulesContainer) {
     this.options = resolveModuleOptions(options);
     this.errorHandlers = buildErrorHandlers(this.options.errorHandlers);
-    this.knownTypes = { errorHandlerTypes: [...this.errorHandlers.keys()] };
+    this.shardingStrategies = new Map(
+      [...BUILT_IN_SHARDING_STRATEGIES, ...(this.options.shardingStrategies ?? [])].map((strategy) => [
+        strategy.type,
+        strategy,
+      ]),
+    );
+    this.knownTypes = {
+      errorHandlerTypes: [...this.errorHandlers.keys()],
+      shardingStrategyTypes: [...this.shardingStrategies.keys()],
+    };
     const primary = ElasticJobOrchestrator.primaries.get(modules);
     this.primary = primary ?? this;
     if (!primary) {
@@ -182,6 +193,7 @@ export class ElasticJobOrchestrator
       scheduler: this.scheduler,
       identity: this.identity,
       errorHandlers: this.errorHandlers,
+      shardingStrategies: this.shardingStrategies,
       knownTypes: this.knownTypes,
     };
   }

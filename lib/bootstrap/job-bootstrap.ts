@@ -6,6 +6,7 @@ import {
   InstanceIdentity,
   InstanceService,
   JobNodePath,
+  LeaderService,
   ServerService,
   ShardingService,
 } from '../coordination';
@@ -13,6 +14,7 @@ import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { JobExecutor, JobExecutorDependencies, JobHandler } from '../executor';
 import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
+import type { JobShardingStrategy } from '../sharding';
 import { compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
 
 // One logger for all instances of this class: thousands of jobs need no logger each.
@@ -24,12 +26,14 @@ export interface JobBootstrapContext {
   readonly scheduler: CronScheduler;
   readonly identity: InstanceIdentity;
   readonly errorHandlers: Map<string, JobErrorHandler>;
+  readonly shardingStrategies: Map<string, JobShardingStrategy>;
   readonly knownTypes: KnownTypes;
 }
 
 /**
- * One job on this instance: registers it in ZooKeeper (config, server, instance), keeps a cache of its subtree,
- * schedules its cron and applies configuration changes made in ZooKeeper while it runs.
+ * One job on this instance: registers it in ZooKeeper (config, server, instance), joins its leader election, keeps a
+ * cache of its subtree, schedules its cron, and reacts to the registry: re-election when the leader goes, a reshard
+ * flag when instances, servers or the item count change, configuration changes applied live.
  */
 export class JobBootstrap {
   private readonly paths: JobNodePath;
@@ -37,9 +41,12 @@ export class JobBootstrap {
   private cache?: TreeCache;
   private executor?: JobExecutor;
   private deps?: JobExecutorDependencies;
+  private leader?: LeaderService;
+  private instance?: InstanceService;
   private unschedule?: () => void;
   private unsubscribe?: () => void;
   private scheduledCron?: string;
+  private stopping = false;
 
   constructor(
     private readonly context: JobBootstrapContext,
@@ -66,10 +73,13 @@ export class JobBootstrap {
   async start(): Promise<void> {
     const { registry, identity } = this.context;
     const config = await this.configService.setUp(this.local);
-    this.cache = await registry.cache(this.paths.root);
-    const server = new ServerService(registry, this.cache, this.paths, identity);
+    const cache = (this.cache = await registry.cache(this.paths.root));
+    const server = new ServerService(registry, cache, this.paths, identity);
     await server.persistOnline(!config.disabled);
-    await new InstanceService(registry, this.paths, identity).persistOnline();
+    this.instance = new InstanceService(registry, this.paths, identity);
+    await this.instance.persistOnline();
+    this.leader = new LeaderService(registry, cache, this.paths, identity);
+    const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader);
     this.deps = {
       config,
       shardingParameters: parseShardingItemParameters(
@@ -79,13 +89,17 @@ export class JobBootstrap {
       ),
       handler: this.handler,
       errorHandler: () => this.context.errorHandlers.get(this.deps!.config.jobErrorHandlerType)!,
+      shardingStrategy: () => this.context.shardingStrategies.get(this.deps!.config.jobShardingStrategyType)!,
       identity,
       server,
-      sharding: new ShardingService(this.cache, this.paths),
-      execution: new ExecutionService(registry, this.cache, this.paths, identity.instanceId),
+      sharding,
+      execution: new ExecutionService(registry, cache, this.paths, identity.instanceId),
     };
     this.executor = new JobExecutor(this.deps);
-    this.unsubscribe = this.cache.subscribe((event) => this.onRegistryChange(event));
+    this.unsubscribe = cache.subscribe((event) => this.onRegistryChange(event));
+    if (server.isEnabled()) {
+      await this.elect();
+    }
     this.schedule(config);
   }
 
@@ -94,20 +108,49 @@ export class JobBootstrap {
     return this.executor ? this.executor.execute() : Promise.resolve();
   }
 
-  /** Stops firing and waits for running items (up to `graceMs`, then aborts them). */
+  /**
+   * Stops firing and hands the job over: leaves the instance list and the leadership, asks for a reshard, and keeps
+   * firing under the current assignment until the others have resharded without it (bounded by `graceMs`), so that no
+   * fire is missed; then stops its trigger and waits for running items (up to `graceMs`, then aborts them). Running
+   * items keep their `running` markers until they end, so nobody runs them twice.
+   */
   async stop(graceMs: number): Promise<void> {
+    this.stopping = true;
+    const deps = this.deps;
+    try {
+      if (deps && this.context.registry.isConnected()) {
+        await this.instance?.removeInstance();
+        await this.leader?.resign();
+        const others = deps.sharding.availableInstances().filter((id) => id !== this.context.identity.instanceId);
+        if (others.length > 0 && this.unschedule) {
+          await deps.sharding.setReshardingFlag();
+          if (!(await deps.sharding.waitForReshard(graceMs))) {
+            logger.warn(`Job "${this.name}": the other instances did not reshard within ${graceMs} ms; leaving anyway`);
+          }
+        }
+      }
+    } catch (error) {
+      logger.warn(`Job "${this.name}": could not hand over cleanly: ${error}`);
+    }
+    this.unsubscribe?.();
     this.unschedule?.();
     this.unschedule = undefined;
-    this.unsubscribe?.();
     await this.executor?.stop(graceMs);
   }
 
-  /** Removes this instance's node of the job and drops the cache. */
+  /** Drops the cache (the instance node went in `stop`; a closing session removes the rest). */
   async close(): Promise<void> {
-    await new InstanceService(this.context.registry, this.paths, this.context.identity)
-      .removeInstance()
-      .catch((error) => logger.warn(`Job "${this.name}": could not remove instance node: ${error}`));
     this.cache?.close();
+  }
+
+  private async elect(): Promise<void> {
+    if (this.stopping || !this.leader) {
+      return;
+    }
+    if (await this.leader.elect()) {
+      // A new leader does not know what changed while there was none: reshard at the next fire.
+      await this.deps!.sharding.setReshardingFlag();
+    }
   }
 
   private schedule(config: ResolvedJobConfiguration): void {
@@ -122,11 +165,11 @@ export class JobBootstrap {
       return;
     }
     const zone = config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined;
-    this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), () => this.fire());
+    this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), (fireTime) => this.fire(fireTime));
   }
 
-  private fire(): void {
-    this.executor!.fire()?.catch((error) =>
+  private fire(fireTime: number): void {
+    this.executor!.fire(fireTime)?.catch((error) =>
       logger.error(
         `Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
       ),
@@ -134,10 +177,44 @@ export class JobBootstrap {
   }
 
   private onRegistryChange(event: TreeCacheEvent): void {
-    if (event.path !== this.paths.config || event.type !== 'NODE_UPDATED' || !this.deps || event.data === undefined) {
+    const { paths } = this;
+    const path = event.path;
+    const background = (work: Promise<unknown>, what: string) =>
+      work.catch((error) => logger.warn(`Job "${this.name}": ${what} failed: ${error}`));
+    if (path === paths.config) {
+      this.onConfigChange(event);
+    } else if (path === paths.leaderElectionInstance && event.type === 'NODE_REMOVED') {
+      if (this.deps?.server.isEnabled()) {
+        background(this.elect(), 'leader election');
+      }
+    } else if (isChildOf(path, paths.instances) || isChildOf(path, paths.servers)) {
+      if (event.type !== 'NODE_UPDATED' || isChildOf(path, paths.servers)) {
+        this.onTopologyChange(background);
+      }
+    }
+  }
+
+  private onTopologyChange(background: (work: Promise<unknown>, what: string) => void): void {
+    const { leader, deps } = this;
+    if (!leader || !deps) {
+      return;
+    }
+    if (leader.isLeader()) {
+      if (!deps.server.isEnabled()) {
+        background(leader.resign(), 'resigning the leadership of a disabled server');
+      }
+      background(deps.sharding.setReshardingFlag(), 'setting the reshard flag');
+    } else if (!leader.hasLeader() && deps.server.isEnabled()) {
+      background(this.elect(), 'leader election');
+    }
+  }
+
+  private onConfigChange(event: TreeCacheEvent): void {
+    if (event.type !== 'NODE_UPDATED' || !this.deps || event.data === undefined) {
       return;
     }
     try {
+      const previous = this.deps.config;
       const config = this.configService.parse(event.data, this.local);
       this.deps.config = config;
       this.deps.shardingParameters = parseShardingItemParameters(
@@ -146,6 +223,11 @@ export class JobBootstrap {
         config.shardingTotalCount,
       );
       this.schedule(config);
+      if (config.shardingTotalCount !== previous.shardingTotalCount && this.leader?.isLeader()) {
+        this.deps.sharding
+          .setReshardingFlag()
+          .catch((error) => logger.warn(`Job "${this.name}": reshard flag: ${error}`));
+      }
       logger.log(`Job "${this.name}": configuration changed in the registry; applied`);
     } catch (error) {
       logger.error(
@@ -154,3 +236,6 @@ export class JobBootstrap {
     }
   }
 }
+
+const isChildOf = (path: string, parent: string) =>
+  path.startsWith(`${parent}/`) && path.indexOf('/', parent.length + 1) < 0;

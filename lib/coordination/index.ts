@@ -5,3 +5,5 @@ export * from './instance.service';
 export * from './job-node-path';
 export * from './server.service';
 export * from './sharding.service';
+export * from './cache-wait';
+export * from './leader.service';

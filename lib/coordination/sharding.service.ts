@@ -1,16 +1,55 @@
-import { TreeCache } from '../registry-center';
+import { Logger } from '@nestjs/common';
+import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
+import { ResolvedJobConfiguration } from '../interfaces';
+import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import type { JobShardingStrategy } from '../sharding';
+import { waitForCache } from './cache-wait';
+import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
+import { LeaderService } from './leader.service';
+import { SERVER_DISABLED } from './server.service';
 
-/** Which sharding items this instance runs. */
+// One logger for all jobs.
+const logger = new Logger(LOGGER_CONTEXT);
+
+/** How long a fire waits for a reshard in progress (followers) or for running items (leader) before going on. */
+export const SHARDING_WAIT_MS = 5_000;
+/**
+ * A reshard flag is acted on at a fire only if it was set at least this long before the fire time, so that every
+ * instance has seen it by then and all of them agree on whether that fire reshards (a flag set just before a fire
+ * waits for the next one). Assumes clocks within this margin of ZooKeeper's, as `maxTimeDiffSeconds` checks.
+ */
+export const RESHARD_MARGIN_MS = 100;
+
+/**
+ * Which sharding items this instance runs, and resharding. When the instances, the servers or the item count change,
+ * the leader sets `leader/sharding/necessary`; at the next fire the leader recomputes the assignment
+ * (`sharding/{i}/instance`) while the followers wait for it, as ElasticJob Lite does, but never without a deadline.
+ * The leader stamps each new assignment with the fire it is for (the data of `sharding`), and an instance that sees a
+ * new stamp reads its items from ZooKeeper rather than from a cache that may still be catching up, so every
+ * instance uses the same assignment for the same fire.
+ */
 export class ShardingService {
-  // Read at every fire: kept until the registry changes an item switch.
+  // This instance's items under the assignment it last read, and the stamp of that assignment.
+  private owned: readonly number[] = [];
+  private ownedEpoch?: string;
+  // `owned` minus disabled items, read at every fire; reset when an item switch changes.
   private items?: readonly number[];
   private itemsTotal = 0;
+  private resharding?: Promise<boolean>;
+  // Built once: read at every fire.
+  private readonly shardingPath: string;
+  private readonly flagPath: string;
 
   constructor(
+    private readonly registry: RegistryCenter,
     private readonly cache: TreeCache,
     private readonly paths: JobNodePath,
+    private readonly identity: InstanceIdentity,
+    private readonly leader: LeaderService,
   ) {
+    this.shardingPath = paths.sharding;
+    this.flagPath = paths.leaderShardingNecessary;
     const prefix = `${paths.sharding}/`;
     cache.subscribe((event) => {
       if (event.path.startsWith(prefix) && event.path.endsWith('/disabled')) {
@@ -19,19 +58,189 @@ export class ShardingService {
     });
   }
 
-  /** Items of this instance for the next fire, minus items disabled in the registry. Do not modify the result. */
+  /** Asks for a reshard at the next fire (the leader's, or a leaving instance's request). */
+  async setReshardingFlag(): Promise<void> {
+    await this.registry.persist(this.paths.leaderShardingNecessary, '');
+  }
+
+  /** Whether the fire at `fireTime` must reshard first. */
+  isShardingNecessary(fireTime: number): boolean {
+    const flag = this.cache.getStat(this.flagPath);
+    return flag !== undefined && flag.ctime <= fireTime - RESHARD_MARGIN_MS;
+  }
+
+  /** Whether this instance's view of the assignment is older than the registry's: then `refresh` before running. */
+  isStale(): boolean {
+    return this.cache.get(this.shardingPath) !== this.ownedEpoch;
+  }
+
+  /**
+   * Prepares the fire at `fireTime`: reshards if flagged (the leader computes and writes the assignment, a follower
+   * waits for it), then reads this instance's items if the assignment changed.
+   */
+  async prepare(config: ResolvedJobConfiguration, strategy: JobShardingStrategy, fireTime: number): Promise<void> {
+    let resharded = false;
+    if (this.isShardingNecessary(fireTime) && this.availableInstances().length > 0) {
+      const reshardAsLeader = () => {
+        this.resharding ??= this.reshard(config, strategy, fireTime).finally(() => (this.resharding = undefined));
+        return this.resharding;
+      };
+      if (!(this.leader.isLeader() && (await reshardAsLeader()))) {
+        await this.waitForLeader(config, fireTime);
+        // Elected while waiting: the reshard is ours.
+        if (this.leader.isLeader() && this.isShardingNecessary(fireTime)) {
+          await reshardAsLeader();
+        }
+      }
+      resharded = true;
+    }
+    if (resharded || this.isStale()) {
+      await this.refresh(config.shardingTotalCount);
+    }
+  }
+
+  /** Items assigned to this instance, minus items disabled in the registry. Do not modify the result. */
   getLocalShardingItems(shardingTotalCount: number): readonly number[] {
     if (this.items && this.itemsTotal === shardingTotalCount) {
       return this.items;
     }
-    const items: number[] = [];
-    for (let item = 0; item < shardingTotalCount; item++) {
-      if (!this.cache.has(this.paths.disabledItem(item))) {
-        items.push(item);
+    this.items = this.owned.filter(
+      (item) => item < shardingTotalCount && !this.cache.has(this.paths.disabledItem(item)),
+    );
+    this.itemsTotal = shardingTotalCount;
+    return this.items;
+  }
+
+  /** Reads this instance's items from ZooKeeper itself (not from the cache, which may lag behind a reshard). */
+  async refresh(total: number): Promise<void> {
+    const epoch = await this.registry.get(this.paths.sharding);
+    const owners = await Promise.all(
+      Array.from({ length: total }, (_, item) => this.registry.get(this.paths.shardingInstance(item))),
+    );
+    this.owned = owners.flatMap((owner, item) => (owner === this.identity.instanceId ? [item] : []));
+    this.ownedEpoch = epoch ?? undefined;
+    this.items = undefined;
+  }
+
+  /** Instances that may get items: registered, and whose server is not disabled; in ElasticJob's order. */
+  availableInstances(): string[] {
+    return this.cache
+      .getChildren(this.paths.instances)
+      .filter((instanceId) => this.cache.get(this.paths.server(instanceId.split(ID_SEPARATOR)[0])) !== SERVER_DISABLED)
+      .sort()
+      .reverse();
+  }
+
+  /** Resolves when the reshard flag is gone (the leader resharded), or after `timeoutMs`. */
+  waitForReshard(timeoutMs: number): Promise<boolean> {
+    return waitForCache(this.cache, () => !this.cache.has(this.paths.leaderShardingNecessary), timeoutMs);
+  }
+
+  private async waitForLeader(config: ResolvedJobConfiguration, fireTime: number): Promise<void> {
+    const done = await waitForCache(
+      this.cache,
+      () =>
+        this.leader.isLeader() ||
+        (!this.isShardingNecessary(fireTime) && !this.cache.has(this.paths.leaderShardingProcessing)),
+      SHARDING_WAIT_MS,
+    );
+    if (!done) {
+      logger.warn(
+        `Job "${config.name}": no reshard by a leader within ${SHARDING_WAIT_MS} ms (leader: ${
+          this.cache.get(this.paths.leaderElectionInstance) ?? 'none'
+        }); running with the current assignment`,
+      );
+    }
+  }
+
+  /**
+   * Reshards as the leader; resolves `false` when it did not (another instance holds `processing`, or this one is no
+   * longer the leader in ZooKeeper), in which case the caller waits like a follower. Only one instance reshards at
+   * a time: `processing` is created exclusively, and leadership is checked in ZooKeeper itself, not in the cache.
+   */
+  private async reshard(
+    config: ResolvedJobConfiguration,
+    strategy: JobShardingStrategy,
+    fireTime: number,
+  ): Promise<boolean> {
+    const total = config.shardingTotalCount;
+    const flag = await this.registry.getNode(this.paths.leaderShardingNecessary);
+    if (!flag) {
+      return true;
+    }
+    try {
+      await this.registry.create(this.paths.leaderShardingProcessing, this.identity.instanceId, 'EPHEMERAL');
+    } catch (error) {
+      if (hasCode(error, 'NODE_EXISTS')) {
+        return false;
+      }
+      throw error;
+    }
+    try {
+      if ((await this.registry.get(this.paths.leaderElectionInstance)) !== this.identity.instanceId) {
+        return false;
+      }
+      if (config.monitorExecution) {
+        const idle = await waitForCache(this.cache, () => !this.hasRunningItems(total), SHARDING_WAIT_MS);
+        if (!idle) {
+          logger.warn(`Job "${config.name}": items still running after ${SHARDING_WAIT_MS} ms; resharding anyway`);
+        }
+      }
+      const instances = this.availableInstances();
+      const keep = config.staticSharding && this.hasCompleteAssignment(total);
+      for (const item of this.cache.getChildren(this.paths.sharding).map(Number)) {
+        if (Number.isInteger(item) && item >= total) {
+          await this.registry.remove(this.paths.shardingItem(item));
+        }
+      }
+      if (!keep) {
+        const owners = new Map<number, string>();
+        for (const [instanceId, items] of strategy.sharding(instances, config.name, total)) {
+          items.forEach((item) => owners.set(item, instanceId));
+        }
+        for (let item = 0; item < total; item++) {
+          const owner = owners.get(item);
+          if (owner === undefined) {
+            await this.registry.remove(this.paths.shardingInstance(item));
+          } else if ((await this.registry.get(this.paths.shardingInstance(item))) !== owner) {
+            await this.registry.persist(this.paths.shardingInstance(item), owner);
+          }
+        }
+        logger.log(`Job "${config.name}": resharded ${total} item(s) over ${instances.length} instance(s)`);
+      }
+      // The stamp goes last: whoever sees it reads an assignment that is complete.
+      await this.registry.persist(this.paths.sharding, String(fireTime));
+      // Cleared only if nobody asked again meanwhile (then the next fire reshards once more).
+      await this.registry
+        .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
+        .catch((error) => {
+          if (!hasCode(error, 'BAD_VERSION')) {
+            throw error;
+          }
+        });
+      return true;
+    } finally {
+      await this.registry.remove(this.paths.leaderShardingProcessing, { recursive: false });
+    }
+  }
+
+  private hasRunningItems(total: number): boolean {
+    for (let item = 0; item < total; item++) {
+      if (this.cache.has(this.paths.running(item))) {
+        return true;
       }
     }
-    this.items = items;
-    this.itemsTotal = shardingTotalCount;
-    return items;
+    return false;
+  }
+
+  private hasCompleteAssignment(total: number): boolean {
+    const live = new Set(this.cache.getChildren(this.paths.instances));
+    for (let item = 0; item < total; item++) {
+      const owner = this.cache.get(this.paths.shardingInstance(item));
+      if (owner === undefined || !live.has(owner)) {
+        return false;
+      }
+    }
+    return true;
   }
 }

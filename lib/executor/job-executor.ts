@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { ExecutionService, InstanceIdentity, ServerService, ShardingService } from '../coordination';
 import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
 import { JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
+import type { JobShardingStrategy } from '../sharding';
 import { AbortRegistry, ItemShardingContext } from './sharding-context';
 
 // One logger for all executors: thousands of jobs need no logger each.
@@ -18,6 +19,7 @@ export interface JobExecutorDependencies {
   shardingParameters: Map<number, string>;
   readonly handler: JobHandler;
   readonly errorHandler: () => JobErrorHandler;
+  readonly shardingStrategy: () => JobShardingStrategy;
   readonly identity: InstanceIdentity;
   readonly server: ServerService;
   readonly sharding: ShardingService;
@@ -51,16 +53,32 @@ export class JobExecutor implements AbortRegistry {
     return [...this.running];
   }
 
-  /** Runs one fire; resolves when every item of it has finished. Rejects only through a `THROW` error handler. */
+  /** Runs one fire now; resolves when every item of it has finished. Rejects only through a `THROW` error handler. */
   execute(): Promise<void> {
-    return this.fire() ?? DONE;
+    return this.fire(Date.now()) ?? DONE;
   }
 
   /**
-   * Runs one fire; returns `undefined` when it finished synchronously (the common case of a synchronous handler
-   * without `monitorExecution`), so that the timer path allocates no promise for it.
+   * Runs the fire scheduled at `fireTime`; returns `undefined` when it finished synchronously (the common case of a
+   * synchronous handler without `monitorExecution` and no reshard), so that the timer path allocates no promise.
    */
-  fire(): Promise<void> | undefined {
+  fire(fireTime: number): Promise<void> | undefined {
+    const { config, server, sharding } = this.deps;
+    if (this.stopped || !server.isEnabled()) {
+      return undefined;
+    }
+    if (sharding.isShardingNecessary(fireTime) || sharding.isStale()) {
+      const runAfterSharding = () => this.fireItems() ?? DONE;
+      return sharding.prepare(config, this.deps.shardingStrategy(), fireTime).then(runAfterSharding, (error) => {
+        logger.error(`Job "${config.name}": resharding failed, running with the current assignment: ${error}`);
+        return runAfterSharding();
+      });
+    }
+    return this.fireItems();
+  }
+
+  /** Runs this instance's items of the fire under the current assignment. */
+  private fireItems(): Promise<void> | undefined {
     const { config, server, sharding, execution } = this.deps;
     if (this.stopped || !server.isEnabled()) {
       return undefined;

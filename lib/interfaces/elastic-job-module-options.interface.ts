@@ -1,6 +1,7 @@
 import { ModuleMetadata, Type } from '@nestjs/common';
 import { JobConfiguration } from './job-configuration.interface';
 import { JobErrorHandler } from './job-error-handler.interface';
+import type { JobShardingStrategy } from '../sharding/job-sharding-strategy.interface';
 
 /** Connection to the ZooKeeper ensemble (ElasticJob's `ZookeeperConfiguration`). */
 export interface RegistryCenterOptions {
@@ -33,7 +34,9 @@ export interface ElasticJobModuleOptions {
   jobs?: Record<string, JobOverride>;
   /** Custom error handlers, selected by their `type` in `jobErrorHandlerType`. Default: none. */
   errorHandlers?: JobErrorHandler[];
-  /** Override of this instance's id (default `{ip}@-@{pid}`). */
+  /** Custom sharding strategies, selected by their `type` in `jobShardingStrategyType`. Default: none. */
+  shardingStrategies?: JobShardingStrategy[];
+  /** Override of this instance's id (default `{ip}@-@{pid}`); its part before `@-@` is the server ip. */
   instanceId?: string;
   /** How long shutdown waits for running items before aborting their `signal`. Default: `10000`. */
   shutdownGracePeriodMilliseconds?: number;

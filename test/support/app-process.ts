@@ -11,7 +11,7 @@ export type AppEvent = { event: string } & Record<string, unknown>;
 export class AppProcess {
   readonly events: AppEvent[] = [];
   readonly output: string[] = [];
-  private readonly exited: Promise<number | null>;
+  private readonly exited: Promise<number | NodeJS.Signals | null>;
 
   constructor(
     readonly child: ChildProcess,
@@ -29,7 +29,7 @@ export class AppProcess {
         }
       });
     }
-    this.exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+    this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   }
 
   static spawn(name: string, args: string[], env: Record<string, string>, cwd?: string): AppProcess {
@@ -59,8 +59,8 @@ export class AppProcess {
     return this.of(event)[count - 1];
   }
 
-  /** Sends a signal and waits for the process to end; returns its exit code. */
-  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  /** Sends a signal and waits for the process to end; returns its exit code, or the signal that ended it. */
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<number | NodeJS.Signals | null> {
     if (this.child.exitCode === null && this.child.signalCode === null) {
       this.child.kill(signal);
     }

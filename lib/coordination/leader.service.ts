@@ -1,0 +1,45 @@
+import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { InstanceIdentity } from './instance-identity';
+import { JobNodePath } from './job-node-path';
+
+/**
+ * Leader election of one job: the first enabled instance to create the ephemeral `leader/election/instance` (holding
+ * its instance id) leads; ZooKeeper's create is the latch. When the node goes (the leader left, crashed or resigned)
+ * every live instance tries again.
+ */
+export class LeaderService {
+  constructor(
+    private readonly registry: RegistryCenter,
+    private readonly cache: TreeCache,
+    private readonly paths: JobNodePath,
+    private readonly identity: InstanceIdentity,
+  ) {}
+
+  isLeader(): boolean {
+    return this.cache.get(this.paths.leaderElectionInstance) === this.identity.instanceId;
+  }
+
+  hasLeader(): boolean {
+    return this.cache.has(this.paths.leaderElectionInstance);
+  }
+
+  /** Tries to become the leader; resolves whether this instance leads now. */
+  async elect(): Promise<boolean> {
+    try {
+      await this.registry.create(this.paths.leaderElectionInstance, this.identity.instanceId, 'EPHEMERAL');
+      return true;
+    } catch (error) {
+      if (!hasCode(error, 'NODE_EXISTS')) {
+        throw error;
+      }
+      return (await this.registry.get(this.paths.leaderElectionInstance)) === this.identity.instanceId;
+    }
+  }
+
+  /** Gives up leadership (if held), so that another instance is elected at once. */
+  async resign(): Promise<void> {
+    if ((await this.registry.get(this.paths.leaderElectionInstance)) === this.identity.instanceId) {
+      await this.registry.remove(this.paths.leaderElectionInstance, { recursive: false });
+    }
+  }
+}
