@@ -1,11 +1,16 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { ZookeeperTestServer } from '../test/support/zookeeper-server';
 
 /**
- * Runs the sample app against ZooKeeper: the one in ZK_SERVERS, or a local one started here (Debian's package).
- * INSTANCES copies of the app are started (default 1). Ctrl-C stops everything.
+ * Runs INSTANCES copies (default 3) of the sample app against ZooKeeper: the one in ZK_SERVERS, or a local one started
+ * here (Debian's package). Prints, per fire, which instance ran which item. After STOP_ONE_AFTER seconds (default 20;
+ * 0 to keep all) it stops one instance gracefully, so the reshard shows. Ctrl-C stops everything.
  */
+const LINE = /instance (\d+) settles item (\d+) \(([^)]*)\)/;
+const FIRE_MS = 5000;
+
 async function main() {
   let zookeeper: ZookeeperTestServer | undefined;
   let servers = process.env.ZK_SERVERS;
@@ -14,15 +19,42 @@ async function main() {
     servers = zookeeper.connectString;
     console.log(`Started ZooKeeper on ${servers} (data in ${zookeeper.dataDir})`);
   }
-  const count = Number(process.env.INSTANCES ?? 1);
+  const count = Number(process.env.INSTANCES ?? 3);
+  const stopOneAfter = Number(process.env.STOP_ONE_AFTER ?? 20);
+  const fires = new Map<number, string[]>();
   const children: ChildProcess[] = [];
   for (let i = 0; i < count; i++) {
-    children.push(
-      spawn(process.execPath, [join(__dirname, 'main.js')], {
-        env: { ...process.env, ZK_SERVERS: servers },
-        stdio: ['ignore', 'inherit', 'inherit'],
-      }),
-    );
+    const child = spawn(process.execPath, [join(__dirname, 'main.js')], {
+      env: { ...process.env, ZK_SERVERS: servers },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    children.push(child);
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const match = LINE.exec(line);
+      if (!match) {
+        return;
+      }
+      const fire = Math.floor(Date.now() / FIRE_MS) * FIRE_MS;
+      fires.set(fire, [...(fires.get(fire) ?? []), `item ${match[2]} (${match[3]}) -> pid ${match[1]}`]);
+      setTimeout(() => printFire(fire), 1000).unref();
+    });
+  }
+  console.log(
+    `Started ${count} instance(s): pids ${children.map((child) => child.pid).join(', ')}; settle-orders fires every 5 s`,
+  );
+  const printFire = (fire: number) => {
+    const lines = fires.get(fire);
+    if (lines) {
+      fires.delete(fire);
+      console.log(`${new Date(fire).toISOString().slice(11, 19)}  ${lines.sort().join('   ')}`);
+    }
+  };
+  if (stopOneAfter > 0 && count > 1) {
+    setTimeout(() => {
+      const victim = children[children.length - 1];
+      console.log(`-- stopping instance pid ${victim.pid} gracefully (SIGTERM): its items move to the others --`);
+      victim.kill('SIGTERM');
+    }, stopOneAfter * 1000).unref();
   }
   let stopping = false;
   const stop = async () => {
@@ -34,9 +66,14 @@ async function main() {
     await Promise.all(
       children.map(
         (child) =>
-          new Promise((resolve) =>
-            child.exitCode !== null ? resolve(null) : (child.once('exit', resolve), child.kill('SIGTERM')),
-          ),
+          new Promise((resolve) => {
+            if (child.exitCode !== null || child.signalCode !== null) {
+              resolve(null);
+            } else {
+              child.once('exit', resolve);
+              child.kill('SIGTERM');
+            }
+          }),
       ),
     );
     await zookeeper?.destroy();
@@ -44,9 +81,6 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
-  children.forEach((child) =>
-    child.on('exit', (code) => code && !stopping && console.error(`instance exited with ${code}`)),
-  );
 }
 
 main().catch((error) => {

@@ -131,9 +131,17 @@ export class ShardingService {
       .reverse();
   }
 
-  /** Resolves when the reshard flag is gone (the leader resharded), or after `timeoutMs`. */
-  waitForReshard(timeoutMs: number): Promise<boolean> {
-    return waitForCache(this.cache, () => !this.cache.has(this.paths.leaderShardingNecessary), timeoutMs);
+  /**
+   * After `setReshardingFlag`: resolves `true` once the leader has resharded (the flag is gone), `false` after
+   * `timeoutMs`. The cache sees the flag a moment after the write, so first wait for it to appear.
+   */
+  async waitForReshard(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    const seen = await waitForCache(this.cache, () => this.cache.has(this.flagPath), Math.min(timeoutMs, 1000));
+    if (!seen) {
+      return !(await this.registry.exists(this.flagPath));
+    }
+    return waitForCache(this.cache, () => !this.cache.has(this.flagPath), Math.max(0, deadline - Date.now()));
   }
 
   private async waitForLeader(config: ResolvedJobConfiguration, fireTime: number): Promise<void> {
