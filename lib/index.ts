@@ -6,6 +6,7 @@ export { JobRegistry } from './elastic-job.registry';
 export type { RegisteredJob } from './elastic-job.registry';
 export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';
 export type {
+  CachedNodeStat,
   ConnectionState,
   ConnectionStateEvent,
   CreateMode,

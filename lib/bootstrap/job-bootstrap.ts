@@ -73,11 +73,17 @@ export class JobBootstrap {
   async start(): Promise<void> {
     const { registry, identity } = this.context;
     const config = await this.configService.setUp(this.local);
-    const cache = (this.cache = await registry.cache(this.paths.root));
-    const server = new ServerService(registry, cache, this.paths, identity);
-    await server.persistOnline(!config.disabled);
+    // Writes first, cache last: a cache loaded after them reads the final state once, instead of following each of
+    // these writes through watches (three reads per created node), which matters with thousands of jobs.
+    await ServerService.register(registry, this.paths, identity, !config.disabled);
     this.instance = new InstanceService(registry, this.paths, identity);
     await this.instance.persistOnline();
+    const elected = !config.disabled && (await LeaderService.tryElect(registry, this.paths, identity));
+    if (elected) {
+      // A new leader does not know what changed while there was none: reshard.
+      await registry.persist(this.paths.leaderShardingNecessary, '');
+    }
+    const cache = (this.cache = await registry.cache(this.paths.root));
     this.leader = new LeaderService(registry, cache, this.paths, identity);
     const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader);
     this.deps = {
@@ -91,14 +97,14 @@ export class JobBootstrap {
       errorHandler: () => this.context.errorHandlers.get(this.deps!.config.jobErrorHandlerType)!,
       shardingStrategy: () => this.context.shardingStrategies.get(this.deps!.config.jobShardingStrategyType)!,
       identity,
-      server,
+      server: new ServerService(cache, this.paths, identity),
       sharding,
       execution: new ExecutionService(registry, cache, this.paths, identity.instanceId),
     };
     this.executor = new JobExecutor(this.deps);
     this.unsubscribe = cache.subscribe((event) => this.onRegistryChange(event));
-    if (server.isEnabled()) {
-      await this.elect();
+    if (elected) {
+      await sharding.shardNowIfAlone(config, this.deps.shardingStrategy());
     }
     this.schedule(config);
   }
@@ -143,14 +149,16 @@ export class JobBootstrap {
     this.cache?.close();
   }
 
-  private async elect(): Promise<void> {
+  /** Tries to lead; a new leader does not know what changed while there was none, so it asks for a reshard. */
+  private async elect(): Promise<boolean> {
     if (this.stopping || !this.leader) {
-      return;
+      return false;
     }
-    if (await this.leader.elect()) {
-      // A new leader does not know what changed while there was none: reshard at the next fire.
+    const elected = await this.leader.elect();
+    if (elected) {
       await this.deps!.sharding.setReshardingFlag();
     }
+    return elected;
   }
 
   private schedule(config: ResolvedJobConfiguration): void {

@@ -19,20 +19,30 @@ export class LeaderService {
     return this.cache.get(this.paths.leaderElectionInstance) === this.identity.instanceId;
   }
 
+  /** Leadership checked in ZooKeeper itself (the cache may not have seen a fresh election yet). */
+  async isLeaderInRegistry(): Promise<boolean> {
+    return (await this.registry.get(this.paths.leaderElectionInstance)) === this.identity.instanceId;
+  }
+
   hasLeader(): boolean {
     return this.cache.has(this.paths.leaderElectionInstance);
   }
 
   /** Tries to become the leader; resolves whether this instance leads now. */
-  async elect(): Promise<boolean> {
+  elect(): Promise<boolean> {
+    return LeaderService.tryElect(this.registry, this.paths, this.identity);
+  }
+
+  /** The election itself, usable before the job's cache exists (at start-up). */
+  static async tryElect(registry: RegistryCenter, paths: JobNodePath, identity: InstanceIdentity): Promise<boolean> {
     try {
-      await this.registry.create(this.paths.leaderElectionInstance, this.identity.instanceId, 'EPHEMERAL');
+      await registry.create(paths.leaderElectionInstance, identity.instanceId, 'EPHEMERAL');
       return true;
     } catch (error) {
       if (!hasCode(error, 'NODE_EXISTS')) {
         throw error;
       }
-      return (await this.registry.get(this.paths.leaderElectionInstance)) === this.identity.instanceId;
+      return (await registry.get(paths.leaderElectionInstance)) === identity.instanceId;
     }
   }
 

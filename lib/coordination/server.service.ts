@@ -11,12 +11,7 @@ export class ServerService {
   // Read at every fire: kept in step with the cache instead of looked up.
   private enabled: boolean;
 
-  constructor(
-    private readonly registry: RegistryCenter,
-    private readonly cache: TreeCache,
-    paths: JobNodePath,
-    identity: InstanceIdentity,
-  ) {
+  constructor(cache: TreeCache, paths: JobNodePath, identity: InstanceIdentity) {
     this.serverPath = paths.server(identity.ip);
     this.enabled = cache.get(this.serverPath) !== SERVER_DISABLED;
     cache.subscribe((event) => {
@@ -26,8 +21,9 @@ export class ServerService {
     });
   }
 
-  async persistOnline(enabled: boolean): Promise<void> {
-    await this.registry.persist(this.serverPath, enabled ? SERVER_ENABLED : SERVER_DISABLED);
+  /** Registers this server for the job, `ENABLED` or `DISABLED` (as ElasticJob does at every start). */
+  static async register(registry: RegistryCenter, paths: JobNodePath, identity: InstanceIdentity, enabled: boolean) {
+    await registry.persist(paths.server(identity.ip), enabled ? SERVER_ENABLED : SERVER_DISABLED);
   }
 
   /** Whether this server may run the job, from the cache. */

@@ -37,9 +37,11 @@ export class ShardingService {
   private items?: readonly number[];
   private itemsTotal = 0;
   private resharding?: Promise<boolean>;
-  // Built once: read at every fire.
+  // Built once; and the two values read at every fire, kept in step with the cache instead of looked up.
   private readonly shardingPath: string;
   private readonly flagPath: string;
+  private flagCtime?: number;
+  private cachedEpoch?: string;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -50,9 +52,15 @@ export class ShardingService {
   ) {
     this.shardingPath = paths.sharding;
     this.flagPath = paths.leaderShardingNecessary;
+    this.flagCtime = cache.getStat(this.flagPath)?.ctime;
+    this.cachedEpoch = cache.get(this.shardingPath);
     const prefix = `${paths.sharding}/`;
     cache.subscribe((event) => {
-      if (event.path.startsWith(prefix) && event.path.endsWith('/disabled')) {
+      if (event.path === this.flagPath) {
+        this.flagCtime = event.type === 'NODE_REMOVED' ? undefined : cache.getStat(this.flagPath)?.ctime;
+      } else if (event.path === this.shardingPath) {
+        this.cachedEpoch = event.type === 'NODE_REMOVED' ? undefined : event.data;
+      } else if (event.path.startsWith(prefix) && event.path.endsWith('/disabled')) {
         this.items = undefined;
       }
     });
@@ -65,13 +73,12 @@ export class ShardingService {
 
   /** Whether the fire at `fireTime` must reshard first. */
   isShardingNecessary(fireTime: number): boolean {
-    const flag = this.cache.getStat(this.flagPath);
-    return flag !== undefined && flag.ctime <= fireTime - RESHARD_MARGIN_MS;
+    return this.flagCtime !== undefined && this.flagCtime <= fireTime - RESHARD_MARGIN_MS;
   }
 
   /** Whether this instance's view of the assignment is older than the registry's: then `refresh` before running. */
   isStale(): boolean {
-    return this.cache.get(this.shardingPath) !== this.ownedEpoch;
+    return this.cachedEpoch !== this.ownedEpoch;
   }
 
   /**
@@ -127,6 +134,36 @@ export class ShardingService {
     return this.cache
       .getChildren(this.paths.instances)
       .filter((instanceId) => this.cache.get(this.paths.server(instanceId.split(ID_SEPARATOR)[0])) !== SERVER_DISABLED)
+      .sort()
+      .reverse();
+  }
+
+  /**
+   * Shards at once, without waiting for a fire: for a leader that is the only instance (at start-up), so that its first
+   * fire is not spent sharding. Nobody else runs the job, so no fire can see two assignments.
+   */
+  async shardNowIfAlone(config: ResolvedJobConfiguration, strategy: JobShardingStrategy): Promise<void> {
+    const instances = await this.readAvailableInstances();
+    if (
+      instances.length === 1 &&
+      instances[0] === this.identity.instanceId &&
+      (await this.leader.isLeaderInRegistry())
+    ) {
+      await this.setReshardingFlag();
+      if (await this.reshard(config, strategy, Date.now())) {
+        await this.refresh(config.shardingTotalCount);
+      }
+    }
+  }
+
+  /** `availableInstances`, read from ZooKeeper itself (a reshard must not miss an instance the cache has not seen). */
+  private async readAvailableInstances(): Promise<string[]> {
+    const instances = await this.registry.getChildren(this.paths.instances);
+    const servers = await Promise.all(
+      instances.map((id) => this.registry.get(this.paths.server(id.split(ID_SEPARATOR)[0]))),
+    );
+    return instances
+      .filter((_, index) => servers[index] !== SERVER_DISABLED)
       .sort()
       .reverse();
   }
@@ -194,7 +231,7 @@ export class ShardingService {
           logger.warn(`Job "${config.name}": items still running after ${SHARDING_WAIT_MS} ms; resharding anyway`);
         }
       }
-      const instances = this.availableInstances();
+      const instances = await this.readAvailableInstances();
       const keep = config.staticSharding && this.hasCompleteAssignment(total);
       for (const item of this.cache.getChildren(this.paths.sharding).map(Number)) {
         if (Number.isInteger(item) && item >= total) {

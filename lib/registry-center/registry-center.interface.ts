@@ -12,6 +12,9 @@ export interface NodeStat {
   numChildren: number;
 }
 
+/** The part of a node's metadata a tree cache keeps (thousands of nodes: no more than needed). */
+export type CachedNodeStat = Pick<NodeStat, 'ctime' | 'mzxid'>;
+
 /** A node's data with its metadata. */
 export interface NodeData {
   data: string;
@@ -42,8 +45,8 @@ export interface TreeCache {
   readonly root: string;
   /** Data of a node, or `undefined` when it does not exist (as far as the cache knows). */
   get(path: string): string | undefined;
-  /** Metadata of a node, or `undefined`. */
-  getStat(path: string): NodeStat | undefined;
+  /** What the cache keeps of a node's metadata (its creation time and last-modified zxid), or `undefined`. */
+  getStat(path: string): CachedNodeStat | undefined;
   has(path: string): boolean;
   /** Names of a node's children, sorted. */
   getChildren(path: string): string[];

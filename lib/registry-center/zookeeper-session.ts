@@ -233,8 +233,9 @@ function compactStat(stat: NodeStat): NodeStat {
   return {
     czxid: stat.czxid,
     mzxid: stat.mzxid,
-    ctime: stat.ctime,
-    mtime: stat.mtime,
+    // The native client gives Date objects here; numbers are what the interface promises, and far smaller.
+    ctime: Number(stat.ctime),
+    mtime: Number(stat.mtime),
     version: stat.version,
     ephemeralOwner: stat.ephemeralOwner,
     numChildren: stat.numChildren,

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
-import type { NodeData, NodeStat, TreeCache, TreeCacheEvent } from './registry-center.interface';
+import type { CachedNodeStat, NodeData, NodeStat, TreeCache, TreeCacheEvent } from './registry-center.interface';
 import { hasCode } from './registry-center.error';
 import { WATCH_EVENT } from './zookeeper-session';
 
@@ -20,9 +20,9 @@ export interface CacheReader {
 
 interface CachedNode {
   data: string;
-  stat: NodeStat;
+  stat: CachedNodeStat;
   /** Absent for leaves (most nodes), to keep the cache small. */
-  children?: Set<string>;
+  children?: string[];
   seen: number;
 }
 
@@ -69,7 +69,7 @@ export class ZookeeperTreeCache implements TreeCache {
     return this.nodes.get(path)?.data;
   }
 
-  getStat(path: string): NodeStat | undefined {
+  getStat(path: string): CachedNodeStat | undefined {
     return this.nodes.get(path)?.stat;
   }
 
@@ -135,9 +135,9 @@ export class ZookeeperTreeCache implements TreeCache {
     const existing = this.nodes.get(path);
     const known = existing?.children ?? NO_CHILDREN;
     this.nodes.set(path, {
-      data: data.data,
-      stat: data.stat,
-      children: children.length > 0 ? new Set(children) : undefined,
+      data: intern(data.data),
+      stat: { ctime: data.stat.ctime, mzxid: data.stat.mzxid },
+      children: children.length > 0 ? children : undefined,
       seen: generation,
     });
     this.linkToParent(path);
@@ -160,8 +160,8 @@ export class ZookeeperTreeCache implements TreeCache {
       const data = await this.readData(path);
       const current = this.nodes.get(path);
       if (current && current === node && current.stat.mzxid !== data.stat.mzxid) {
-        current.data = data.data;
-        current.stat = data.stat;
+        current.data = intern(data.data);
+        current.stat = { ctime: data.stat.ctime, mzxid: data.stat.mzxid };
         this.emit({ type: 'NODE_UPDATED', path, data: data.data });
       }
     } catch (error) {
@@ -185,12 +185,11 @@ export class ZookeeperTreeCache implements TreeCache {
     if (!node) {
       return;
     }
-    const fresh = new Set(children);
-    for (const gone of [...(node.children ?? NO_CHILDREN)].filter((child) => !fresh.has(child))) {
+    for (const gone of (node.children ?? NO_CHILDREN).filter((child) => !children.includes(child))) {
       this.removeSubtree(join(path, gone));
     }
     const added = children.filter((child) => !this.nodes.has(join(path, child)));
-    node.children = fresh.size > 0 ? fresh : undefined;
+    node.children = children.length > 0 ? children : undefined;
     await Promise.all(added.map((child) => this.loadNode(join(path, child), this.generation)));
   }
 
@@ -231,7 +230,10 @@ export class ZookeeperTreeCache implements TreeCache {
     const slash = path.lastIndexOf('/');
     const parent = this.nodes.get(path.slice(0, slash));
     if (parent) {
-      (parent.children ??= new Set()).add(path.slice(slash + 1));
+      const name = path.slice(slash + 1);
+      if (!parent.children?.includes(name)) {
+        (parent.children ??= []).push(name);
+      }
     }
   }
 
@@ -240,13 +242,17 @@ export class ZookeeperTreeCache implements TreeCache {
     if (!node) {
       return;
     }
-    for (const child of node.children ?? NO_CHILDREN) {
+    for (const child of [...(node.children ?? NO_CHILDREN)]) {
       this.removeSubtree(join(path, child));
     }
     this.nodes.delete(path);
     if (path !== this.root) {
       const slash = path.lastIndexOf('/');
-      this.nodes.get(path.slice(0, slash))?.children?.delete(path.slice(slash + 1));
+      const parent = this.nodes.get(path.slice(0, slash));
+      const index = parent?.children?.indexOf(path.slice(slash + 1)) ?? -1;
+      if (index >= 0) {
+        parent!.children!.splice(index, 1);
+      }
     }
     this.emit({ type: 'NODE_REMOVED', path, data: node.data });
   }
@@ -262,5 +268,24 @@ export class ZookeeperTreeCache implements TreeCache {
   }
 }
 
-const NO_CHILDREN: ReadonlySet<string> = new Set();
+// Children lists are small arrays (a Set costs several times more per node, and caches hold thousands of nodes).
+const NO_CHILDREN: readonly string[] = [];
+
+// Short values repeat across thousands of jobs (instance ids, ENABLED, ''): keep one copy of each.
+const INTERNED = new Map<string, string>();
+const INTERN_MAX_LENGTH = 64;
+function intern(value: string): string {
+  if (value.length > INTERN_MAX_LENGTH) {
+    return value;
+  }
+  const known = INTERNED.get(value);
+  if (known !== undefined) {
+    return known;
+  }
+  if (INTERNED.size > 10_000) {
+    INTERNED.clear();
+  }
+  INTERNED.set(value, value);
+  return value;
+}
 const join = (parent: string, child: string) => (parent === '/' ? `/${child}` : `${parent}/${child}`);
