@@ -2,6 +2,7 @@ export * from './decorators';
 export * from './interfaces';
 export { ElasticJobError, JobConfigurationError, ModuleOptionsError } from './errors';
 export { ElasticJobModule } from './elastic-job.module';
+export type { JobShardingStrategy } from './sharding';
 export { JobRegistry } from './elastic-job.registry';
 export type { RegisteredJob } from './elastic-job.registry';
 export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';

@@ -1,3 +1,4 @@
+import { expectCompleteAssignment, instanceIds } from '../../test/support/sharding-assertions';
 import { javaStringHashCode } from './java-string-hash';
 import { RoundRobinShardingStrategy } from './round-robin.strategy';
 
@@ -90,17 +91,3 @@ describe('RoundRobinShardingStrategy', () => {
     }
   });
 });
-
-function instanceIds(count: number): string[] {
-  return Array.from({ length: count }, (_, i) => `10.0.0.${i}@-@${100 + i}`)
-    .sort()
-    .reverse();
-}
-
-function expectCompleteAssignment(result: Map<string, number[]>, instances: readonly string[], total: number): void {
-  expect([...result.keys()].sort()).toEqual([...instances].sort());
-  expect([...result.values()].flat().sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i));
-  for (const items of result.values()) {
-    expect(items).toEqual([...items].sort((a, b) => a - b));
-  }
-}

@@ -7,6 +7,7 @@ import {
   ElasticJobModule,
   JobErrorHandler,
   JobRegistry,
+  JobShardingStrategy,
   ShardingContext,
   ZookeeperRegistryCenter,
 } from '../../lib';
@@ -343,6 +344,50 @@ describe('@ElasticJob on one instance', () => {
     expect(log.of('added')).toHaveLength(count);
     expect(registry.doesExist('added')).toBe(false);
     expect(() => registry.getJob('added')).toThrow('Job "added": no such job');
+  });
+});
+
+describe('custom sharding strategy', () => {
+  it('is provided by a Nest provider through forRootAsync and selected by jobShardingStrategyType', async () => {
+    @Injectable()
+    class EvenItemsOnly implements JobShardingStrategy {
+      readonly type = 'EVEN_ITEMS_ONLY';
+      sharding(instances: readonly string[], _jobName: string, total: number) {
+        const even = Array.from({ length: total }, (_, item) => item).filter((item) => item % 2 === 0);
+        return new Map(instances.map((instance, index) => [instance, index === 0 ? even : []]));
+      }
+    }
+    @Injectable()
+    class Jobs {
+      @ElasticJob({
+        name: 'custom-strategy',
+        cron: '* * * * * ?',
+        shardingTotalCount: 4,
+        jobShardingStrategyType: 'EVEN_ITEMS_ONLY',
+      })
+      run(context: ShardingContext) {
+        log.start(context);
+      }
+    }
+    @Module({ providers: [EvenItemsOnly], exports: [EvenItemsOnly] })
+    class StrategyModule {}
+    @Module({
+      imports: [
+        ElasticJobModule.forRootAsync({
+          imports: [StrategyModule],
+          inject: [EvenItemsOnly],
+          useFactory: (strategy: EvenItemsOnly) => ({
+            registryCenter: registryOptions(),
+            shardingStrategies: [strategy],
+          }),
+        }),
+      ],
+      providers: [Jobs],
+    })
+    class AppModule {}
+    await start(AppModule);
+    await waitFor(() => log.fires('custom-strategy') >= 3, 10_000, '3 fires');
+    expect(new Set(log.of('custom-strategy').map((run) => run.item))).toEqual(new Set([0, 2]));
   });
 });
 
