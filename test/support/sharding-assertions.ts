@@ -1,3 +1,4 @@
+/// <reference types="jest" />
 /** `count` instance ids in ElasticJob's order (reverse lexicographic), for strategy specs. */
 export function instanceIds(count: number): string[] {
   return Array.from({ length: count }, (_, i) => `10.0.0.${i}@-@${100 + i}`)
