@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ELASTIC_JOB_METADATA } from './elastic-job.constants';
-import { JobConfiguration } from './interfaces';
+import { ELASTIC_DATAFLOW_JOB_METADATA, ELASTIC_JOB_METADATA } from './elastic-job.constants';
+import { DataflowJobConfiguration, JobConfiguration } from './interfaces';
 
 /** Reads what the decorators stored. */
 @Injectable()
@@ -10,5 +10,9 @@ export class ElasticJobMetadataAccessor {
 
   getJobConfiguration(target: Function): JobConfiguration | undefined {
     return this.reflector.get<JobConfiguration | undefined>(ELASTIC_JOB_METADATA, target);
+  }
+
+  getDataflowJobConfiguration(target: Function): DataflowJobConfiguration | undefined {
+    return this.reflector.get<DataflowJobConfiguration | undefined>(ELASTIC_DATAFLOW_JOB_METADATA, target);
   }
 }

@@ -6,3 +6,7 @@ export const ELASTIC_JOB_METADATA = 'elastic-job:job';
 export const LOGGER_CONTEXT = 'ElasticJob';
 /** Separator of ElasticJob's instance ids and task ids (`ip@-@pid`). */
 export const ID_SEPARATOR = '@-@';
+/** Metadata key written by `@ElasticDataflowJob` on a provider class. */
+export const ELASTIC_DATAFLOW_JOB_METADATA = 'elastic-job:dataflow-job';
+/** ElasticJob's property holding a dataflow job's streaming switch. */
+export const STREAMING_PROCESS_PROP = 'streaming.process';

@@ -4,6 +4,9 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
 import { LOGGER_CONTEXT } from './elastic-job.constants';
 import { requestScopedJob } from './elastic-job.messages';
+import { JobConfigurationError } from './errors';
+import { dataflowHandler, toDataflowConfiguration } from './executor';
+import { DataflowJob } from './interfaces';
 import { DeclaredJob, ElasticJobOrchestrator } from './elastic-job.orchestrator';
 
 /** Finds `@ElasticJob` methods on every provider and controller at module init and declares them. */
@@ -34,6 +37,25 @@ export class ElasticJobExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance);
       if (!prototype) {
         continue;
+      }
+      const dataflow = this.accessor.getDataflowJobConfiguration(instance.constructor as Function);
+      if (dataflow) {
+        const className = (instance.constructor as Function).name;
+        if (!wrapper.isDependencyTreeStatic()) {
+          this.logger.warn(requestScopedJob(className, 'fetchData'));
+        } else if (typeof instance.fetchData !== 'function' || typeof instance.processData !== 'function') {
+          throw new JobConfigurationError(
+            `Job ${JSON.stringify(dataflow.name)}: @ElasticDataflowJob class ${className} must implement fetchData(ctx) and processData(ctx, data)`,
+            String(dataflow.name),
+            'handler',
+          );
+        } else {
+          declared.push({
+            config: toDataflowConfiguration(dataflow),
+            handler: dataflowHandler(instance as unknown as DataflowJob),
+            source: className,
+          });
+        }
       }
       for (const methodName of this.scanner.getAllMethodNames(prototype)) {
         const method = instance[methodName];

@@ -1,1 +1,2 @@
 export * from './elastic-job.decorator';
+export * from './elastic-dataflow-job.decorator';

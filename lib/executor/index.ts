@@ -1,2 +1,3 @@
 export * from './job-error-handler.strategy';
 export * from './job-executor';
+export * from './dataflow-job.runner';

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { ExecutionService, InstanceIdentity, ServerService, ShardingService } from '../coordination';
-import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
+import { ID_SEPARATOR, LOGGER_CONTEXT, STREAMING_PROCESS_PROP } from '../elastic-job.constants';
 import { JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
 import type { JobShardingStrategy } from '../sharding';
 import { AbortRegistry, ItemShardingContext } from './sharding-context';
@@ -47,6 +47,15 @@ export class JobExecutor implements AbortRegistry {
   private taskId = '';
 
   constructor(private readonly deps: JobExecutorDependencies) {}
+
+  isCurrent(item: number): boolean {
+    const { config, sharding } = this.deps;
+    return !this.stopped && sharding.getLocalShardingItems(config.shardingTotalCount).includes(item);
+  }
+
+  isStreaming(): boolean {
+    return this.deps.config.props[STREAMING_PROCESS_PROP] === 'true';
+  }
 
   /** Items of this job running on this instance now. */
   get runningItems(): number[] {

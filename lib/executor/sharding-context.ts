@@ -4,6 +4,10 @@ import { ShardingContext } from '../interfaces';
 export interface AbortRegistry {
   readonly abortReason: unknown;
   readonly abortable: Set<ItemShardingContext>;
+  /** Whether the item is still this instance's and the instance is not shutting down. */
+  isCurrent(item: number): boolean;
+  /** Whether the job streams (dataflow `streaming.process`), from its live configuration. */
+  isStreaming(): boolean;
 }
 
 /**
@@ -38,6 +42,16 @@ export class ItemShardingContext implements ShardingContext {
 
   abort(reason: unknown): void {
     this.controller?.abort(reason);
+  }
+
+  /** Whether this run may go on: the item is still this instance's, and the instance is not shutting down. */
+  isCurrent(): boolean {
+    return this.owner.isCurrent(this.shardingItem);
+  }
+
+  /** Whether the job streams (dataflow jobs). */
+  isStreaming(): boolean {
+    return this.owner.isStreaming();
   }
 
   /** Called when the item's run is over. */

@@ -2,3 +2,4 @@ export * from './elastic-job-module-options.interface';
 export * from './job-configuration.interface';
 export * from './job-error-handler.interface';
 export * from './sharding-context.interface';
+export * from './dataflow-job.interface';

@@ -3,6 +3,8 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
 import { parse } from 'yaml';
 import {
+  DataflowJob,
+  ElasticDataflowJob,
   ElasticJob,
   ElasticJobModule,
   JobErrorHandler,
@@ -388,6 +390,62 @@ describe('custom sharding strategy', () => {
     await start(AppModule);
     await waitFor(() => log.fires('custom-strategy') >= 3, 10_000, '3 fires');
     expect(new Set(log.of('custom-strategy').map((run) => run.item))).toEqual(new Set([0, 2]));
+  });
+});
+
+describe('@ElasticDataflowJob', () => {
+  it('fetches and processes per item; streaming repeats until a fetch returns no data', async () => {
+    const processed: string[] = [];
+    const fetches = new Map<string, number>();
+    @Injectable()
+    @ElasticDataflowJob({ name: 'streaming', cron: '* * * * * ?', shardingTotalCount: 2, streamingProcess: true })
+    class StreamingJob implements DataflowJob<string> {
+      async fetchData(context: ShardingContext) {
+        const key = `${context.jobName}:${context.shardingItem}`;
+        const count = (fetches.get(key) ?? 0) + 1;
+        fetches.set(key, count);
+        return count <= 3 ? [`${context.shardingItem}-${count}`] : [];
+      }
+      async processData(_context: ShardingContext, data: string[]) {
+        processed.push(...data);
+      }
+    }
+    @Injectable()
+    @ElasticDataflowJob({ name: 'one-shot', cron: '* * * * * ?', shardingTotalCount: 1 })
+    class OneShotJob implements DataflowJob<number> {
+      async fetchData(context: ShardingContext) {
+        log.start(context);
+        return [1, 2];
+      }
+      async processData(_context: ShardingContext, data: number[]) {
+        processed.push(`one-shot:${data.length}`);
+      }
+    }
+    @Module({
+      imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions() })],
+      providers: [StreamingJob, OneShotJob],
+    })
+    class AppModule {}
+    const app = await start(AppModule);
+    await waitFor(() => log.fires('one-shot') >= 2, 10_000, '2 fires of the one-shot job');
+    // Streaming: three batches per item, then the empty fetch ends the loop (later fires fetch once, get nothing).
+    expect(processed.filter((p) => !p.startsWith('one-shot')).sort()).toEqual([
+      '0-1',
+      '0-2',
+      '0-3',
+      '1-1',
+      '1-2',
+      '1-3',
+    ]);
+    // Not streaming: one fetch and one process per item per fire.
+    expect(processed.filter((p) => p === 'one-shot:2').length).toBe(log.of('one-shot').length);
+    const rc = await inspector();
+    try {
+      expect(parse((await rc.get('/streaming/config'))!).props).toEqual({ 'streaming.process': 'true' });
+    } finally {
+      await rc.close();
+    }
+    expect(app.get(JobRegistry).getJobNames().sort()).toEqual(['one-shot', 'streaming']);
   });
 });
 
