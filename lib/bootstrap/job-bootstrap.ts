@@ -109,11 +109,6 @@ export class JobBootstrap {
     this.schedule(config);
   }
 
-  /** Runs the job's items of this instance once, now. */
-  execute(): Promise<void> {
-    return this.executor ? this.executor.execute() : Promise.resolve();
-  }
-
   /**
    * Stops firing and hands the job over: leaves the instance list and the leadership, asks for a reshard, and keeps
    * firing under the current assignment until the others have resharded without it (bounded by `graceMs`), so that no

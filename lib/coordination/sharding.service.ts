@@ -131,16 +131,14 @@ export class ShardingService {
 
   /** Instances that may get items: registered, and whose server is not disabled; in ElasticJob's order. */
   availableInstances(): string[] {
-    return this.cache
-      .getChildren(this.paths.instances)
-      .filter((instanceId) => this.cache.get(this.paths.server(instanceId.split(ID_SEPARATOR)[0])) !== SERVER_DISABLED)
-      .sort()
-      .reverse();
+    const instances = this.cache.getChildren(this.paths.instances);
+    return availableOf(instances, (ip) => this.cache.get(this.paths.server(ip)));
   }
 
   /**
-   * Shards at once, without waiting for a fire: for a leader that is the only instance (at start-up), so that its first
-   * fire is not spent sharding. Nobody else runs the job, so no fire can see two assignments.
+   * Shards at once, without waiting for a fire: for a leader that is the only instance (at start-up, after it set the
+   * reshard flag as every new leader does), so that its first fire is not spent sharding. Nobody else runs the job, so
+   * no fire can see two assignments.
    */
   async shardNowIfAlone(config: ResolvedJobConfiguration, strategy: JobShardingStrategy): Promise<void> {
     const instances = await this.readAvailableInstances();
@@ -149,7 +147,6 @@ export class ShardingService {
       instances[0] === this.identity.instanceId &&
       (await this.leader.isLeaderInRegistry())
     ) {
-      await this.setReshardingFlag();
       if (await this.reshard(config, strategy, Date.now())) {
         await this.refresh(config.shardingTotalCount);
       }
@@ -159,13 +156,9 @@ export class ShardingService {
   /** `availableInstances`, read from ZooKeeper itself (a reshard must not miss an instance the cache has not seen). */
   private async readAvailableInstances(): Promise<string[]> {
     const instances = await this.registry.getChildren(this.paths.instances);
-    const servers = await Promise.all(
-      instances.map((id) => this.registry.get(this.paths.server(id.split(ID_SEPARATOR)[0]))),
-    );
-    return instances
-      .filter((_, index) => servers[index] !== SERVER_DISABLED)
-      .sort()
-      .reverse();
+    const ips = instances.map(ipOf);
+    const servers = await Promise.all(ips.map((ip) => this.registry.get(this.paths.server(ip))));
+    return availableOf(instances, (ip) => servers[ips.indexOf(ip)]);
   }
 
   /**
@@ -288,4 +281,14 @@ export class ShardingService {
     }
     return true;
   }
+}
+
+const ipOf = (instanceId: string) => instanceId.split(ID_SEPARATOR)[0];
+
+/** The instances whose server is not disabled, in ElasticJob's order (reverse lexicographic). */
+function availableOf(instances: string[], serverStatus: (ip: string) => string | null | undefined): string[] {
+  return instances
+    .filter((instanceId) => serverStatus(ipOf(instanceId)) !== SERVER_DISABLED)
+    .sort()
+    .reverse();
 }

@@ -62,11 +62,6 @@ export class JobExecutor implements AbortRegistry {
     return [...this.running];
   }
 
-  /** Runs one fire now; resolves when every item of it has finished. Rejects only through a `THROW` error handler. */
-  execute(): Promise<void> {
-    return this.fire(Date.now()) ?? DONE;
-  }
-
   /**
    * Runs the fire scheduled at `fireTime`; returns `undefined` when it finished synchronously (the common case of a
    * synchronous handler without `monitorExecution` and no reshard), so that the timer path allocates no promise.
