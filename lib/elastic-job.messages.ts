@@ -25,3 +25,8 @@ export const jobFailed = (jobName: string, item: number, error: unknown) =>
 
 export const requestScopedJob = (className: string, methodName: string) =>
   `@ElasticJob on ${className}.${methodName} is ignored: request-scoped providers cannot host jobs`;
+
+export const clockTooFarOff = (jobName: string, offsetMs: number, maxTimeDiffSeconds: number) =>
+  `Job ${quote(jobName)}: "maxTimeDiffSeconds" ${maxTimeDiffSeconds}: the local clock is ${(
+    Math.abs(offsetMs) / 1000
+  ).toFixed(1)} s ${offsetMs > 0 ? 'ahead of' : 'behind'} ZooKeeper's; fix the clock (NTP) or raise maxTimeDiffSeconds`;

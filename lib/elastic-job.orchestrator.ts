@@ -9,7 +9,13 @@ import {
 import { ModulesContainer } from '@nestjs/core';
 import { JobBootstrap, JobBootstrapContext } from './bootstrap';
 import { KnownTypes, resolveJobConfiguration } from './config';
-import { InstanceIdentity, releaseInstanceIdentity, resolveInstanceIdentity } from './coordination';
+import {
+  CLOCK_CHECK_INTERVAL_MS,
+  ClockService,
+  InstanceIdentity,
+  releaseInstanceIdentity,
+  resolveInstanceIdentity,
+} from './coordination';
 import { ELASTIC_JOB_MODULE_OPTIONS, LOGGER_CONTEXT } from './elastic-job.constants';
 import { duplicateJobName, missingJobHandler } from './elastic-job.messages';
 import { resolveModuleOptions, ResolvedModuleOptions } from './elastic-job.options';
@@ -30,6 +36,8 @@ export interface DeclaredJob {
 
 // Jobs registered in parallel at start-up; bounded so that 10,000 jobs do not flood ZooKeeper.
 const START_CONCURRENCY = 64;
+// How often the jobs look whether their reconcile is due, and the clock is measured again when a job checks it.
+const HOUSEKEEPING_INTERVAL_MS = CLOCK_CHECK_INTERVAL_MS;
 
 /**
  * Owns the jobs of one application: validates them, connects the registry center, starts and stops them with the
@@ -50,8 +58,11 @@ export class ElasticJobOrchestrator
   private readonly knownTypes: KnownTypes;
   private readonly scheduler = new CronScheduler();
   private registryCenter?: ZookeeperRegistryCenter;
+  private clock?: ClockService;
   private identity?: InstanceIdentity;
   private started = false;
+  private housekeeping?: NodeJS.Timeout;
+  private readonly unsubscribers: Array<() => void> = [];
 
   constructor(@Inject(ELASTIC_JOB_MODULE_OPTIONS) options: ElasticJobModuleOptions, modules: ModulesContainer) {
     this.options = resolveModuleOptions(options);
@@ -136,8 +147,21 @@ export class ElasticJobOrchestrator
       this.logger.warn('ElasticJobModule is imported more than once; the first configuration is used');
       return;
     }
-    await this.registry.connect();
+    const registry = this.registry;
+    await registry.connect();
     this.started = true;
+    this.unsubscribers.push(
+      registry.onLease((held) => this.jobs.forEach((entry) => entry.bootstrap.onLease(held))),
+      registry.onConnectionState((event) => {
+        if (event.state === 'RECONNECTED' && event.newSession) {
+          for (const { bootstrap } of this.jobs.values()) {
+            bootstrap
+              .onSessionRenewed()
+              .catch((error) => this.logger.warn(`Job "${bootstrap.name}": re-registration failed: ${error}`));
+          }
+        }
+      }),
+    );
     const bootstraps = [...this.jobs.values()].map((entry) => entry.bootstrap);
     let next = 0;
     const worker = async () => {
@@ -147,6 +171,8 @@ export class ElasticJobOrchestrator
     };
     await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, bootstraps.length) }, worker));
     this.scheduler.start();
+    this.housekeeping = setInterval(() => this.houseKeep(), HOUSEKEEPING_INTERVAL_MS);
+    this.housekeeping.unref();
     this.logger.log(`Started ${bootstraps.length} job(s) as instance ${this.bootstrapContext().identity.instanceId}`);
   }
 
@@ -154,10 +180,12 @@ export class ElasticJobOrchestrator
     if (!this.isPrimary) {
       return;
     }
-    this.scheduler.stop();
+    clearInterval(this.housekeeping);
+    // The timer goes on while the jobs hand over (each keeps firing until the others have resharded without it).
     await Promise.all(
       [...this.jobs.values()].map((entry) => entry.bootstrap.stop(this.options.shutdownGracePeriodMilliseconds)),
     );
+    this.scheduler.stop();
   }
 
   async onApplicationShutdown(): Promise<void> {
@@ -165,6 +193,7 @@ export class ElasticJobOrchestrator
       return;
     }
     this.started = false;
+    this.unsubscribers.splice(0).forEach((unsubscribe) => unsubscribe());
     // Closing the session removes every ephemeral node of this instance at once (instances, running markers), so
     // the other instances see it leave in one step; no node-by-node removal is needed.
     await this.registryCenter?.close();
@@ -186,9 +215,24 @@ export class ElasticJobOrchestrator
     return bootstrap;
   }
 
+  /** Every minute: reconciles that are due, and a new clock measurement if a job checks the clock. */
+  private houseKeep(): void {
+    const now = Date.now();
+    let clockChecked = false;
+    for (const { bootstrap } of this.jobs.values()) {
+      bootstrap.reconcileIfDue(now);
+      clockChecked ||= bootstrap.configuration.maxTimeDiffSeconds >= 0;
+    }
+    if (clockChecked) {
+      this.clock?.currentOffset().catch((error) => this.logger.warn(`Clock check failed: ${error}`));
+    }
+  }
+
   private bootstrapContext(): JobBootstrapContext {
     this.identity ??= resolveInstanceIdentity(this.registry.namespace, this.options.instanceId);
+    this.clock ??= new ClockService(this.registry);
     return {
+      clock: this.clock,
       registry: this.registry,
       scheduler: this.scheduler,
       identity: this.identity,

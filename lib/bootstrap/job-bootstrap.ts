@@ -1,8 +1,10 @@
 import { Logger } from '@nestjs/common';
 import { KnownTypes, parseShardingItemParameters } from '../config';
 import {
+  ClockService,
   ConfigService,
   ExecutionService,
+  FailoverService,
   InstanceIdentity,
   InstanceService,
   JobNodePath,
@@ -11,6 +13,8 @@ import {
   ShardingService,
 } from '../coordination';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
+import { clockTooFarOff } from '../elastic-job.messages';
+import { JobConfigurationError } from '../errors';
 import { JobExecutor, JobExecutorDependencies, JobHandler } from '../executor';
 import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
@@ -28,6 +32,7 @@ export interface JobBootstrapContext {
   readonly errorHandlers: Map<string, JobErrorHandler>;
   readonly shardingStrategies: Map<string, JobShardingStrategy>;
   readonly knownTypes: KnownTypes;
+  readonly clock: ClockService;
 }
 
 /**
@@ -47,6 +52,10 @@ export class JobBootstrap {
   private unsubscribe?: () => void;
   private scheduledCron?: string;
   private stopping = false;
+  private sweeping?: Promise<void>;
+  private sweepAgain = false;
+  private lastReconcile = 0;
+  private clockRefused = false;
 
   constructor(
     private readonly context: JobBootstrapContext,
@@ -73,6 +82,7 @@ export class JobBootstrap {
   async start(): Promise<void> {
     const { registry, identity } = this.context;
     const config = await this.configService.setUp(this.local);
+    await this.checkClock(config);
     // Writes first, cache last: a cache loaded after them reads the final state once, instead of following each of
     // these writes through watches (three reads per created node), which matters with thousands of jobs.
     await ServerService.register(registry, this.paths, identity, !config.disabled);
@@ -100,13 +110,92 @@ export class JobBootstrap {
       server: new ServerService(cache, this.paths, identity),
       sharding,
       execution: new ExecutionService(registry, cache, this.paths, identity.instanceId),
+      failover: new FailoverService(registry, cache, this.paths, identity.instanceId),
+      registry,
+      cache,
+      paths: this.paths,
+      clockOk: () => this.isClockOk(),
     };
     this.executor = new JobExecutor(this.deps);
     this.unsubscribe = cache.subscribe((event) => this.onRegistryChange(event));
     if (elected) {
       await sharding.shardNowIfAlone(config, this.deps.shardingStrategy());
+      this.sweep();
     }
+    this.lastReconcile = Date.now();
     this.schedule(config);
+    this.executor.claimFailover();
+  }
+
+  /** The lease was lost or regained (see `RegistryCenter.hasLease`). */
+  onLease(held: boolean): void {
+    this.executor?.onLease(held);
+  }
+
+  /**
+   * A new session replaced an expired one (the registry center re-created this instance's node): register the server
+   * and the configuration again if they are gone (ZooKeeper restarted empty), take part in the election again, and
+   * let the leader look for items left running by the old session.
+   */
+  async onSessionRenewed(): Promise<void> {
+    const deps = this.deps;
+    if (this.stopping || !deps || !this.leader) {
+      return;
+    }
+    const { registry, identity } = this.context;
+    if (!(await registry.exists(this.paths.config))) {
+      logger.warn(`Job "${this.name}": its configuration is gone from the registry; writing it again`);
+      await this.configService.setUp(deps.config);
+    }
+    if (!(await registry.exists(this.paths.server(identity.ip)))) {
+      await ServerService.register(registry, this.paths, identity, !deps.config.disabled);
+    }
+    if (
+      deps.server.isEnabled() &&
+      !deps.config.disabled &&
+      !(await registry.exists(this.paths.leaderElectionInstance))
+    ) {
+      await this.elect();
+    } else if (this.leader.isLeader()) {
+      this.sweep();
+    }
+  }
+
+  /** Called about every minute: the leader's reconcile when `reconcileIntervalMinutes` has passed. */
+  reconcileIfDue(now: number): void {
+    const minutes = this.deps?.config.reconcileIntervalMinutes ?? 0;
+    if (minutes > 0 && now - this.lastReconcile >= minutes * 60_000) {
+      this.lastReconcile = now;
+      this.reconcile().catch((error) => logger.warn(`Job "${this.name}": reconcile failed: ${error}`));
+    }
+  }
+
+  /**
+   * Self-diagnosis by the leader: items left running by instances that are gone are cleared (and failed over), and
+   * an assignment that names an instance that is not available any more asks for a reshard.
+   */
+  async reconcile(): Promise<void> {
+    const deps = this.deps;
+    if (this.stopping || !deps || !this.leader?.isLeader()) {
+      return;
+    }
+    this.sweep();
+    await this.sweeping;
+    if (deps.sharding.isShardingNecessary(Date.now() + 1e9)) {
+      return;
+    }
+    const available = new Set(deps.sharding.availableInstances());
+    const cache = this.cache!;
+    for (let item = 0; item < deps.config.shardingTotalCount; item++) {
+      const owner = cache.get(this.paths.shardingInstance(item));
+      if (available.size > 0 && (owner === undefined || !available.has(owner))) {
+        logger.warn(
+          `Job "${this.name}": item ${item} is assigned to ${owner ?? 'nobody'}, not a live instance; resharding`,
+        );
+        await deps.sharding.setReshardingFlag();
+        return;
+      }
+    }
   }
 
   /**
@@ -120,6 +209,7 @@ export class JobBootstrap {
     const deps = this.deps;
     try {
       if (deps && this.context.registry.isConnected()) {
+        await this.executor?.prepareLeave();
         await this.instance?.removeInstance();
         await this.leader?.resign();
         const others = deps.sharding.availableInstances().filter((id) => id !== this.context.identity.instanceId);
@@ -152,8 +242,64 @@ export class JobBootstrap {
     const elected = await this.leader.elect();
     if (elected) {
       await this.deps!.sharding.setReshardingFlag();
+      this.sweep();
     }
     return elected;
+  }
+
+  /**
+   * The leader's look for items left running by instances that are gone (`FailoverService.recoverCrashed`); runs one
+   * at a time, once more if asked meanwhile.
+   */
+  private sweep(): void {
+    const deps = this.deps;
+    if (this.stopping || !deps || !this.leader?.isLeader()) {
+      return;
+    }
+    if (this.sweeping) {
+      this.sweepAgain = true;
+      return;
+    }
+    this.sweeping = (async () => {
+      do {
+        this.sweepAgain = false;
+        await deps.failover.recoverCrashed(deps.config.failover && deps.config.monitorExecution);
+      } while (this.sweepAgain && !this.stopping);
+    })()
+      .catch((error) => logger.warn(`Job "${this.name}": looking for crashed items failed: ${error}`))
+      .finally(() => (this.sweeping = undefined));
+  }
+
+  /** Refuses to start when the clock is further from ZooKeeper's than `maxTimeDiffSeconds`. */
+  private async checkClock(config: ResolvedJobConfiguration): Promise<void> {
+    if (config.maxTimeDiffSeconds < 0) {
+      return;
+    }
+    const offset = await this.context.clock.currentOffset();
+    if (Math.abs(offset) > config.maxTimeDiffSeconds * 1000) {
+      throw new JobConfigurationError(
+        clockTooFarOff(config.name, offset, config.maxTimeDiffSeconds),
+        config.name,
+        'maxTimeDiffSeconds',
+      );
+    }
+  }
+
+  /** At each fire: the last measured offset within `maxTimeDiffSeconds` (reported once when it is not, or again). */
+  private isClockOk(): boolean {
+    const config = this.deps!.config;
+    const offset = this.context.clock.lastOffset;
+    const ok =
+      config.maxTimeDiffSeconds < 0 || offset === undefined || Math.abs(offset) <= config.maxTimeDiffSeconds * 1000;
+    if (ok === this.clockRefused) {
+      this.clockRefused = !ok;
+      if (ok) {
+        logger.log(`Job "${this.name}": the clock is back within maxTimeDiffSeconds; running again`);
+      } else {
+        logger.error(`${clockTooFarOff(config.name, offset!, config.maxTimeDiffSeconds)}; not running until it is`);
+      }
+    }
+    return ok;
   }
 
   private schedule(config: ResolvedJobConfiguration): void {
@@ -168,11 +314,13 @@ export class JobBootstrap {
       return;
     }
     const zone = config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined;
-    this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), (fireTime) => this.fire(fireTime));
+    this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), (fireTime, missed) =>
+      this.fire(fireTime, missed),
+    );
   }
 
-  private fire(fireTime: number): void {
-    this.executor!.fire(fireTime)?.catch((error) =>
+  private fire(fireTime: number, missed: boolean): void {
+    this.executor!.fire(fireTime, missed)?.catch((error) =>
       logger.error(
         `Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
       ),
@@ -194,6 +342,30 @@ export class JobBootstrap {
       if (event.type !== 'NODE_UPDATED' || isChildOf(path, paths.servers)) {
         this.onTopologyChange(background);
       }
+      if (event.type !== 'NODE_UPDATED' && isChildOf(path, paths.instances)) {
+        this.sweep();
+      }
+    } else if (path.startsWith(paths.sharding) || path.startsWith(paths.leaderFailoverItems)) {
+      this.onItemChange(event);
+    }
+  }
+
+  /** A `running` marker went: the item may run its missed fire, or a failover run; a queued item: maybe claim it. */
+  private onItemChange(event: TreeCacheEvent): void {
+    const executor = this.executor;
+    if (!executor) {
+      return;
+    }
+    const { path, type } = event;
+    if (type === 'NODE_REMOVED' && path.endsWith('/running')) {
+      const item = Number(path.slice(this.paths.sharding.length + 1, -'/running'.length));
+      executor.runMisfire(item);
+      executor.claimFailover();
+    } else if (
+      (type === 'NODE_ADDED' && isChildOf(path, this.paths.leaderFailoverItems)) ||
+      (type === 'NODE_REMOVED' && path.endsWith('/failover'))
+    ) {
+      executor.claimFailover();
     }
   }
 

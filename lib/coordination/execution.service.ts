@@ -1,8 +1,42 @@
 import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
 import { JobNodePath } from './job-node-path';
 
-/** `sharding/{item}/running` markers, written while items run when `monitorExecution` is on. */
+/** How one item's run was started: the marker it wrote, and the zxid of that write (its fencing token). */
+export interface RunClaim {
+  readonly item: number;
+  /** The marker's data: `{instanceId} {sessionId} {fireTime}`. */
+  readonly marker: string;
+  /** The session the marker was written in: only that session may remove it. */
+  readonly sessionId: string;
+  /** The fire the run belongs to. */
+  readonly fireTime: number;
+  readonly token: number;
+}
+
+/** What a `running` marker says. */
+export interface RunningMarker {
+  instanceId: string;
+  sessionId: string;
+  fireTime: number;
+}
+
+/** Reads a marker's data; `undefined` for data this module did not write (ElasticJob writes none). */
+export function parseRunningMarker(data: string | undefined | null): RunningMarker | undefined {
+  const [instanceId, sessionId, fireTime] = (data ?? '').split(' ');
+  return instanceId && sessionId ? { instanceId, sessionId, fireTime: Number(fireTime) || 0 } : undefined;
+}
+
+/**
+ * `sharding/{item}/running` markers, written while items run when `monitorExecution` is on. A marker is persistent
+ * and names the instance, its ZooKeeper session and the fire: if the instance dies, the marker stays as the record
+ * of what it was running (the leader finds it and hands it to failover); an instance leaving gracefully turns its
+ * markers ephemeral first (`markLeaving`), since they outlive its instance node for the grace period.
+ */
 export class ExecutionService {
+  private prefix = '';
+  private prefixSession = '';
+  private leaving = false;
+
   constructor(
     private readonly registry: RegistryCenter,
     private readonly cache: TreeCache,
@@ -10,44 +44,98 @@ export class ExecutionService {
     private readonly instanceId: string,
   ) {}
 
+  /** The start of this session's markers: `{instanceId} {sessionId} `. */
+  private ownPrefix(): string {
+    const session = this.registry.getSessionId();
+    if (session !== this.prefixSession) {
+      this.prefixSession = session;
+      this.prefix = `${this.instanceId} ${session} `;
+    }
+    return this.prefix;
+  }
+
   /**
-   * Whether another instance has the item marked running, from the cache. Markers carry the owner's instance id, so a
-   * marker of ours that the cache has not yet seen removed is not mistaken for a running item.
+   * Whether the item is marked running by someone else (another instance, or an earlier session of this one whose
+   * marker the leader has not cleared yet), from the cache.
    */
   isRunningElsewhere(item: number): boolean {
-    const owner = this.cache.get(this.paths.running(item));
-    return owner !== undefined && owner !== this.instanceId;
+    const marker = this.cache.get(this.paths.running(item));
+    return marker !== undefined && !marker.startsWith(this.ownPrefix());
   }
 
   /**
-   * Marks items running before they start, so that other instances and later fires see them. Returns the items
-   * marked; an item whose marker belongs to another instance is left out (it is running there).
+   * Marks items running before they start, so that other instances and later fires see them. Returns the claims
+   * made; an item marked by someone else is left out (it is running there).
    */
-  async registerStart(items: number[]): Promise<number[]> {
-    const claimed = await Promise.all(items.map((item) => this.createRunning(item)));
-    return items.filter((_, index) => claimed[index]);
+  async registerStart(items: readonly number[], fireTime: number): Promise<RunClaim[]> {
+    const claims = await Promise.all(items.map((item) => this.claim(item, fireTime)));
+    return claims.filter((claim): claim is RunClaim => claim !== undefined);
   }
 
-  async registerComplete(items: number[]): Promise<void> {
-    await Promise.all(items.map((item) => this.registry.remove(this.paths.running(item), { recursive: false })));
-  }
-
-  private async createRunning(item: number): Promise<boolean> {
+  /** Marks one item running; `undefined` when someone else has it marked. */
+  async claim(item: number, fireTime: number): Promise<RunClaim | undefined> {
     const path = this.paths.running(item);
-    try {
-      await this.registry.create(path, this.instanceId, 'EPHEMERAL');
-      return true;
-    } catch (error) {
-      if (!hasCode(error, 'NODE_EXISTS')) {
-        throw error;
-      }
+    const prefix = this.ownPrefix();
+    const marker = `${prefix}${fireTime}`;
+    // (createAndGet runs in the session current now, the one the marker names, or fails.)
+    const mode = this.leaving ? 'EPHEMERAL' : 'PERSISTENT';
+    let outcome = await this.registry.createAndGet(path, marker, mode);
+    if (!outcome.created && outcome.node?.data.startsWith(prefix) && outcome.node.data !== marker) {
+      // Left by this session (a removal that failed): this instance does not run the item now, so take it over.
+      await this.registry.remove(path, { recursive: false, sessionId: this.prefixSession });
+      outcome = await this.registry.createAndGet(path, marker, mode);
     }
-    if ((await this.registry.get(path)) !== this.instanceId) {
-      return false;
+    const node = outcome.node;
+    if (!node || node.data !== marker) {
+      return undefined;
     }
-    // Left by an earlier session of this instance (the server has not expired it yet): take it over.
-    await this.registry.remove(path, { recursive: false });
-    await this.registry.create(path, this.instanceId, 'EPHEMERAL');
-    return true;
+    return { item, marker, sessionId: this.prefixSession, fireTime, token: node.stat.czxid };
+  }
+
+  /**
+   * Removes the markers of finished runs. A marker written in an earlier session is left alone: the leader clears
+   * it (and hands the item to failover), since another instance may have taken the item over meanwhile.
+   */
+  async registerComplete(claims: readonly RunClaim[]): Promise<void> {
+    const session = this.registry.getSessionId();
+    await Promise.all(
+      claims
+        .filter((claim) => claim.sessionId === session)
+        .map((claim) =>
+          this.registry.remove(this.paths.running(claim.item), { recursive: false, sessionId: claim.sessionId }),
+        ),
+    );
+  }
+
+  /**
+   * Before this instance leaves gracefully: markers written from now on are ephemeral, and those of `claims` are made
+   * ephemeral, so that the leader, seeing this instance's node go, does not take items that still run here for the
+   * grace period; should the process die meanwhile, they go with its session (their failover entries stay).
+   */
+  async markLeaving(claims: readonly RunClaim[]): Promise<void> {
+    this.leaving = true;
+    const session = this.registry.getSessionId();
+    for (const claim of claims.filter((c) => c.sessionId === session)) {
+      const path = this.paths.running(claim.item);
+      await this.registry.remove(path, { recursive: false });
+      await this.registry.create(path, claim.marker, 'EPHEMERAL').catch((error) => {
+        if (!hasCode(error, 'NODE_EXISTS')) {
+          throw error;
+        }
+      });
+    }
+  }
+
+  /** Notes a fire missed because the item was still running (`sharding/{item}/misfire`). */
+  async setMisfire(item: number): Promise<void> {
+    if (!this.cache.has(this.paths.misfire(item))) {
+      await this.registry.persist(this.paths.misfire(item), '');
+    }
+  }
+
+  async clearMisfire(item: number): Promise<void> {
+    if (this.cache.has(this.paths.misfire(item))) {
+      await this.registry.remove(this.paths.misfire(item), { recursive: false });
+    }
   }
 }

@@ -7,3 +7,5 @@ export * from './server.service';
 export * from './sharding.service';
 export * from './cache-wait';
 export * from './leader.service';
+export * from './failover.service';
+export * from './clock.service';

@@ -33,6 +33,8 @@ export class ShardingService {
   // This instance's items under the assignment it last read, and the stamp of that assignment.
   private owned: readonly number[] = [];
   private ownedEpoch?: string;
+  // zxids of this instance's assignments as last read from ZooKeeper (the cache catches up a moment later).
+  private readonly tokens = new Map<number, number>();
   // `owned` minus disabled items, read at every fire; reset when an item switch changes.
   private items?: readonly number[];
   private itemsTotal = 0;
@@ -118,13 +120,20 @@ export class ShardingService {
     return this.items;
   }
 
+  /** The zxid of the item's assignment: the fencing token of runs without a `running` marker. */
+  assignmentToken(item: number): number {
+    return Math.max(this.tokens.get(item) ?? 0, this.cache.getStat(this.paths.shardingInstance(item))?.mzxid ?? 0);
+  }
+
   /** Reads this instance's items from ZooKeeper itself (not from the cache, which may lag behind a reshard). */
   async refresh(total: number): Promise<void> {
     const epoch = await this.registry.get(this.paths.sharding);
     const owners = await Promise.all(
-      Array.from({ length: total }, (_, item) => this.registry.get(this.paths.shardingInstance(item))),
+      Array.from({ length: total }, (_, item) => this.registry.getNode(this.paths.shardingInstance(item))),
     );
-    this.owned = owners.flatMap((owner, item) => (owner === this.identity.instanceId ? [item] : []));
+    this.owned = owners.flatMap((owner, item) => (owner?.data === this.identity.instanceId ? [item] : []));
+    this.tokens.clear();
+    owners.forEach((owner, item) => owner && this.tokens.set(item, owner.stat.mzxid));
     this.ownedEpoch = epoch ?? undefined;
     this.items = undefined;
   }

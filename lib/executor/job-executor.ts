@@ -1,7 +1,18 @@
 import { Logger } from '@nestjs/common';
-import { ExecutionService, InstanceIdentity, ServerService, ShardingService } from '../coordination';
+import {
+  ExecutionService,
+  FailoverService,
+  InstanceIdentity,
+  JobNodePath,
+  parseRunningMarker,
+  RunClaim,
+  ServerService,
+  ShardingService,
+  waitForCache,
+} from '../coordination';
 import { ID_SEPARATOR, LOGGER_CONTEXT, STREAMING_PROCESS_PROP } from '../elastic-job.constants';
-import { JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
+import { ExecutionSource, JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
+import { RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { AbortRegistry, ItemShardingContext } from './sharding-context';
 
@@ -24,7 +35,17 @@ export interface JobExecutorDependencies {
   readonly server: ServerService;
   readonly sharding: ShardingService;
   readonly execution: ExecutionService;
+  readonly failover: FailoverService;
+  /** For the lease: no item starts without it. */
+  readonly registry: RegistryCenter;
+  readonly cache: TreeCache;
+  readonly paths: JobNodePath;
+  /** Whether the clock is within `maxTimeDiffSeconds` of ZooKeeper's (always, when not checked). */
+  readonly clockOk: () => boolean;
 }
+
+// How long a failover run waits at a time for the interrupted run's marker to go before looking again.
+const FAILOVER_WAIT_MS = 5_000;
 
 /** What one item's run ended with: nothing, or the error its error handler rethrew. */
 type Outcome = unknown;
@@ -41,8 +62,20 @@ export class JobExecutor implements AbortRegistry {
   readonly abortable = new Set<ItemShardingContext>();
   abortReason: unknown = undefined;
   private readonly running = new Set<number>();
+  // The marker of each running item's run (with `monitorExecution`).
+  private claims?: Map<number, RunClaim>;
+  // Items whose fires were missed while they ran, with the latest missed fire: each runs once more when free.
+  private pendingMisfire?: Map<number, number>;
+  // Items whose run this instance aborted (lost lease, shutdown): if it ends in failure, it goes to failover.
+  private interrupted?: Set<number>;
+  // (These four are made on first use: thousands of jobs mostly never need them.)
+  private starting?: Set<Promise<unknown>>;
   private readonly idle: Array<() => void> = [];
+  // The latest fire missed because the lease was lost, run once when it is back (with `misfire`).
+  private leaseMissed?: number;
   private stopped = false;
+  private leaving = false;
+  private claimingFailover = false;
   private taskIdItems?: readonly number[];
   private taskId = '';
 
@@ -66,23 +99,40 @@ export class JobExecutor implements AbortRegistry {
    * Runs the fire scheduled at `fireTime`; returns `undefined` when it finished synchronously (the common case of a
    * synchronous handler without `monitorExecution` and no reshard), so that the timer path allocates no promise.
    */
-  fire(fireTime: number): Promise<void> | undefined {
-    const { config, server, sharding } = this.deps;
+  fire(fireTime: number, missed = false): Promise<void> | undefined {
+    const { config, server, sharding, registry } = this.deps;
     if (this.stopped || !server.isEnabled()) {
       return undefined;
     }
+    if (!registry.hasLease()) {
+      if (config.misfire) {
+        this.leaseMissed = fireTime;
+      }
+      return undefined;
+    }
+    if (!this.deps.clockOk()) {
+      return undefined;
+    }
+    let source: ExecutionSource = 'NORMAL_TRIGGER';
+    if (missed) {
+      // Fires missed while the process was blocked: with misfire they collapse into this run, else they are skipped.
+      if (!config.misfire) {
+        return undefined;
+      }
+      source = 'MISFIRE';
+    }
     if (sharding.isShardingNecessary(fireTime) || sharding.isStale()) {
-      const runAfterSharding = () => this.fireItems() ?? DONE;
+      const runAfterSharding = () => this.fireItems(fireTime, source) ?? DONE;
       return sharding.prepare(config, this.deps.shardingStrategy(), fireTime).then(runAfterSharding, (error) => {
         logger.error(`Job "${config.name}": resharding failed, running with the current assignment: ${error}`);
         return runAfterSharding();
       });
     }
-    return this.fireItems();
+    return this.fireItems(fireTime, source);
   }
 
-  /** Runs this instance's items of the fire under the current assignment. */
-  private fireItems(): Promise<void> | undefined {
+  /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
+  private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { config, server, sharding, execution } = this.deps;
     if (this.stopped || !server.isEnabled()) {
       return undefined;
@@ -91,15 +141,200 @@ export class JobExecutor implements AbortRegistry {
     const assigned = sharding.getLocalShardingItems(config.shardingTotalCount);
     let items: readonly number[] = assigned;
     if (monitored || this.running.size > 0) {
-      items = assigned.filter((item) => !this.running.has(item) && !(monitored && execution.isRunningElsewhere(item)));
+      const free: number[] = [];
+      for (const item of assigned) {
+        if (this.running.has(item) || (monitored && execution.isRunningElsewhere(item))) {
+          this.missed(config, item, fireTime);
+        } else {
+          free.push(item);
+        }
+      }
+      items = free;
     }
     if (items.length === 0) {
       return undefined;
     }
+    return this.start(config, items, fireTime, source);
+  }
+
+  private start(
+    config: ResolvedJobConfiguration,
+    items: readonly number[],
+    fireTime: number,
+    source: ExecutionSource,
+  ): Promise<void> | undefined {
     for (const item of items) {
       this.running.add(item);
     }
-    return monitored ? this.executeMonitored(config, [...items]) : this.collect(config, this.runItems(config, items));
+    return config.monitorExecution
+      ? this.executeMonitored(config, [...items], fireTime, source)
+      : this.collect(config, this.runItems(config, items, fireTime, source));
+  }
+
+  /** A fire found the item still running: with `misfire`, it runs once more when free (missed fires collapse). */
+  private missed(config: ResolvedJobConfiguration, item: number, fireTime: number): void {
+    if (!config.misfire) {
+      return;
+    }
+    const known = this.pendingMisfire?.has(item) ?? false;
+    (this.pendingMisfire ??= new Map()).set(item, fireTime);
+    if (!known && config.monitorExecution) {
+      this.deps.execution
+        .setMisfire(item)
+        .catch((error) => logger.warn(`Job "${config.name}": could not mark item ${item} misfired: ${error}`));
+    }
+  }
+
+  /**
+   * Runs an item whose fires were missed, if it is free now: called when a local run ends, when another instance's
+   * marker of it goes, and when the lease is back.
+   */
+  runMisfire(item: number): void {
+    const { config, server, sharding, execution, registry } = this.deps;
+    const fireTime = this.pendingMisfire?.get(item);
+    if (fireTime === undefined || this.running.has(item) || this.stopped || !server.isEnabled()) {
+      return;
+    }
+    if (!registry.hasLease() || (config.monitorExecution && execution.isRunningElsewhere(item))) {
+      return;
+    }
+    this.pendingMisfire!.delete(item);
+    if (config.monitorExecution) {
+      execution
+        .clearMisfire(item)
+        .catch((error) => logger.warn(`Job "${config.name}": could not clear the misfire of item ${item}: ${error}`));
+    }
+    if (!config.misfire || !sharding.getLocalShardingItems(config.shardingTotalCount).includes(item)) {
+      return;
+    }
+    this.report(config, this.start(config, [item], fireTime, 'MISFIRE'));
+  }
+
+  /** The lease is lost (abort running items: they go to failover) or back (run what was missed meanwhile). */
+  onLease(held: boolean): void {
+    if (!held) {
+      this.abortRunning(new Error('lost contact with ZooKeeper: lease expired'));
+      return;
+    }
+    if (!this.stopped) {
+      this.abortReason = undefined;
+    }
+    const missedFire = this.leaseMissed;
+    this.leaseMissed = undefined;
+    if (missedFire !== undefined) {
+      this.report(this.deps.config, this.fire(missedFire, true));
+    }
+    [...(this.pendingMisfire?.keys() ?? [])].forEach((item) => this.runMisfire(item));
+    this.claimFailover();
+  }
+
+  /**
+   * Claims one queued failover item and runs it, if this instance is idle (no item of the job running here): the
+   * next is claimed when this run ends, so that queued items spread over the idle instances.
+   */
+  claimFailover(): void {
+    const { config, server, registry, failover } = this.deps;
+    if (
+      this.claimingFailover ||
+      this.stopped ||
+      this.leaving ||
+      this.running.size > 0 ||
+      !config.failover ||
+      !config.monitorExecution ||
+      !server.isEnabled() ||
+      !registry.hasLease()
+    ) {
+      return;
+    }
+    const queued = failover.queuedItems();
+    if (queued.length === 0) {
+      return;
+    }
+    this.claimingFailover = true;
+    this.runFailover(config, queued)
+      .catch((error) => logger.warn(`Job "${config.name}": failover failed: ${error}`))
+      .finally(() => {
+        this.claimingFailover = false;
+        if (this.running.size === 0 && failover.queuedItems().length > 0) {
+          setTimeout(() => this.claimFailover(), 100).unref();
+        }
+      });
+  }
+
+  private async runFailover(config: ResolvedJobConfiguration, queued: number[]): Promise<void> {
+    const { failover, execution } = this.deps;
+    for (const item of queued) {
+      const origin = failover.origin(item);
+      if (origin === undefined || this.running.size > 0 || this.stopped || !(await failover.claim(item))) {
+        continue;
+      }
+      this.running.add(item);
+      let claim: RunClaim | undefined;
+      try {
+        claim = await this.awaitFailoverRun(item, origin);
+        if (claim) {
+          await failover.begin(item);
+        }
+      } catch (error) {
+        if (claim) {
+          await execution.registerComplete([claim]).catch(() => undefined);
+        }
+        await failover.release(item).catch(() => undefined);
+        this.release(item);
+        throw error;
+      }
+      if (!claim) {
+        await failover.release(item);
+        this.release(item);
+        continue;
+      }
+      (this.claims ??= new Map()).set(item, claim);
+      logger.log(`Job "${config.name}": item ${item} failed over to this instance`);
+      const outcomes = this.runItems(config, [item], claim.fireTime, 'FAILOVER');
+      this.report(config, this.collect(config, outcomes));
+      return;
+    }
+  }
+
+  /**
+   * Marks the claimed item running for its failover run, once the interrupted run's marker is gone (an instance
+   * leaving gracefully keeps it until its grace period ends). `undefined` when the entry was taken back meanwhile
+   * (that run finished after all) or this instance stops.
+   */
+  private async awaitFailoverRun(item: number, origin: string): Promise<RunClaim | undefined> {
+    const { execution, failover, cache, paths } = this.deps;
+    const fireTime = parseRunningMarker(origin)?.fireTime ?? Date.now();
+    const marker = paths.running(item);
+    while (!this.stopped) {
+      const claim = await execution.claim(item, fireTime);
+      if (claim) {
+        if (await failover.isQueued(item, origin)) {
+          return claim;
+        }
+        await execution.registerComplete([claim]);
+        return undefined;
+      }
+      await waitForCache(cache, () => this.stopped || !cache.has(marker), FAILOVER_WAIT_MS);
+    }
+    return undefined;
+  }
+
+  /**
+   * Before this instance leaves gracefully: its runs' markers become ephemeral and, with `failover`, each running item
+   * is queued at once, so that whoever takes it runs it as soon as it is given up here (or at once if this process
+   * dies). Items that finish here take their entry back.
+   */
+  async prepareLeave(): Promise<void> {
+    this.leaving = true;
+    await Promise.allSettled([...(this.starting ?? [])]);
+    const { config, execution, failover } = this.deps;
+    const claims = [...(this.claims?.values() ?? [])];
+    await execution.markLeaving(claims);
+    if (config.failover) {
+      for (const claim of claims) {
+        await failover.enqueue(claim.item, claim.marker);
+      }
+    }
   }
 
   /**
@@ -120,38 +355,75 @@ export class JobExecutor implements AbortRegistry {
       logger.warn(
         `Job "${this.deps.config.name}": items ${this.runningItems} still running after ${graceMs} ms; aborting them`,
       );
-      this.abortReason = new Error('instance shutting down');
-      for (const context of this.abortable) {
-        context.abort(this.abortReason);
-      }
+      this.abortRunning(new Error('instance shutting down'));
       await idle;
     }
   }
 
-  private async executeMonitored(config: ResolvedJobConfiguration, items: number[]): Promise<void> {
-    let claimed: number[];
+  /** Aborts the `signal` of every running item; those that then fail count as interrupted (failover). */
+  private abortRunning(reason: Error): void {
+    this.abortReason = reason;
+    for (const context of this.abortable) {
+      if (context.abort(reason)) {
+        (this.interrupted ??= new Set()).add(context.shardingItem);
+      }
+    }
+  }
+
+  private report(config: ResolvedJobConfiguration, run: Promise<void> | undefined): void {
+    run?.catch((error) =>
+      logger.error(
+        `Job "${config.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
+      ),
+    );
+  }
+
+  private async executeMonitored(
+    config: ResolvedJobConfiguration,
+    items: number[],
+    fireTime: number,
+    source: ExecutionSource,
+  ): Promise<void> {
+    let claims: RunClaim[];
+    const registering = this.deps.execution.registerStart(items, fireTime);
+    (this.starting ??= new Set()).add(registering);
     try {
-      claimed = await this.deps.execution.registerStart(items);
+      claims = await registering;
     } catch (error) {
       items.forEach((item) => this.release(item));
       throw error;
+    } finally {
+      this.starting!.delete(registering);
     }
-    items.filter((item) => !claimed.includes(item)).forEach((item) => this.release(item));
-    return this.collect(config, this.runItems(config, claimed));
+    for (const claim of claims) {
+      (this.claims ??= new Map()).set(claim.item, claim);
+    }
+    const claimed = claims.map((claim) => claim.item);
+    for (const item of items.filter((item) => !claimed.includes(item))) {
+      // Marked by another instance meanwhile: this fire is missed for it.
+      this.release(item);
+      this.missed(config, item, fireTime);
+    }
+    return this.collect(config, this.runItems(config, claimed, fireTime, source));
   }
 
   /** Starts the items; returns their outcomes (promises only for items that did not finish synchronously). */
-  private runItems(config: ResolvedJobConfiguration, items: readonly number[]): Array<Outcome | Promise<Outcome>> {
-    const taskId = this.taskIdFor(config, items);
+  private runItems(
+    config: ResolvedJobConfiguration,
+    items: readonly number[],
+    fireTime: number,
+    source: ExecutionSource,
+  ): Array<Outcome | Promise<Outcome>> {
+    const taskId = source === 'FAILOVER' ? this.failoverTaskId(config, items) : this.taskIdFor(config, items);
     const limit = config.maxConcurrency ?? items.length;
     if (limit >= items.length) {
-      return items.map((item) => this.runItem(config, item, taskId));
+      return items.map((item) => this.runItem(config, item, taskId, fireTime, source));
     }
     let next = 0;
     const worker = async (): Promise<Outcome[]> => {
       const outcomes: Outcome[] = [];
       while (next < items.length) {
-        outcomes.push(await this.runItem(config, items[next++], taskId));
+        outcomes.push(await this.runItem(config, items[next++], taskId, fireTime, source));
       }
       return outcomes;
     };
@@ -178,7 +450,13 @@ export class JobExecutor implements AbortRegistry {
   }
 
   /** Runs one item; returns synchronously when the handler did, else a promise of the outcome. */
-  private runItem(config: ResolvedJobConfiguration, item: number, taskId: string): Outcome | Promise<Outcome> {
+  private runItem(
+    config: ResolvedJobConfiguration,
+    item: number,
+    taskId: string,
+    fireTime: number,
+    source: ExecutionSource,
+  ): Outcome | Promise<Outcome> {
     const context = new ItemShardingContext(
       config.name,
       taskId,
@@ -186,7 +464,9 @@ export class JobExecutor implements AbortRegistry {
       item,
       this.deps.shardingParameters.get(item) ?? '',
       config.jobParameter ?? '',
-      0,
+      fireTime,
+      source,
+      this.claims?.get(item)?.token ?? this.deps.sharding.assignmentToken(item),
       this,
     );
     let result: unknown;
@@ -213,29 +493,58 @@ export class JobExecutor implements AbortRegistry {
   ): Outcome | Promise<Outcome> {
     context.release();
     const item = context.shardingItem;
-    if (!failed && !config.monitorExecution) {
+    const interrupted = (this.interrupted?.delete(item) ?? false) && failed;
+    const claim = this.claims?.get(item);
+    if (claim) {
+      this.claims!.delete(item);
+    }
+    if (!failed && !claim) {
       this.release(item);
       return undefined;
     }
     return (async () => {
       let outcome: Outcome;
-      if (failed) {
+      if (interrupted) {
+        logger.warn(`Job "${config.name}": item ${item} was aborted (${String(this.abortReason ?? 'aborted')})`);
+      } else if (failed) {
         try {
           await this.deps.errorHandler().handleException(config.name, error, item);
         } catch (rethrown) {
           outcome = rethrown ?? new Error(`Job "${config.name}" item ${item} failed`);
         }
       }
-      if (config.monitorExecution) {
-        await this.deps.execution
-          .registerComplete([item])
-          .catch((cause) =>
-            logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${cause}`),
-          );
+      if (claim) {
+        await this.completeClaim(config, claim, context.executionSource, interrupted).catch((cause) =>
+          logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${cause}`),
+        );
       }
       this.release(item);
       return outcome;
     })();
+  }
+
+  /**
+   * Ends a run's claim: an interrupted run goes to failover (with `failover`) before its marker goes; a run that
+   * finished while this instance was leaving takes its failover entry back; a failover run clears its claim.
+   */
+  private async completeClaim(
+    config: ResolvedJobConfiguration,
+    claim: RunClaim,
+    source: ExecutionSource,
+    interrupted: boolean,
+  ): Promise<void> {
+    const { failover, execution, registry } = this.deps;
+    if (claim.sessionId === registry.getSessionId()) {
+      if (interrupted && config.failover) {
+        await failover.enqueue(claim.item, claim.marker);
+      } else if (!interrupted && this.leaving && config.failover) {
+        await failover.cancel(claim.item, claim.marker);
+      }
+    }
+    if (source === 'FAILOVER') {
+      await failover.release(claim.item);
+    }
+    await execution.registerComplete([claim]);
   }
 
   /** `{jobName}@-@{items}@-@READY@-@{ip}@-@{pid}`, rebuilt only when the items change. */
@@ -248,11 +557,23 @@ export class JobExecutor implements AbortRegistry {
     return this.taskId;
   }
 
-  /** Frees an item locally, so that the next fire may run it again. */
+  private failoverTaskId(config: ResolvedJobConfiguration, items: readonly number[]): string {
+    return [config.name, items.join(','), 'FAILOVER', this.deps.identity.instanceId].join(ID_SEPARATOR);
+  }
+
+  /** Frees an item locally, so that the next fire may run it again; then its missed fires, then failover. */
   private release(item: number): void {
     this.running.delete(item);
-    if (this.running.size === 0 && this.idle.length > 0) {
-      this.idle.splice(0).forEach((resolve) => resolve());
+    if (this.pendingMisfire?.has(item)) {
+      setImmediate(() => this.runMisfire(item));
+    }
+    if (this.running.size === 0) {
+      if (this.idle.length > 0) {
+        this.idle.splice(0).forEach((resolve) => resolve());
+      }
+      if (this.deps.config.failover) {
+        setImmediate(() => this.claimFailover());
+      }
     }
   }
 }

@@ -1,4 +1,4 @@
-import { ShardingContext } from '../interfaces';
+import { ExecutionSource, ShardingContext } from '../interfaces';
 
 /** Where contexts whose `signal` was read register, so that they can be aborted. */
 export interface AbortRegistry {
@@ -24,6 +24,8 @@ export class ItemShardingContext implements ShardingContext {
     readonly shardingItem: number,
     readonly shardingParameter: string,
     readonly jobParameter: string,
+    readonly fireTime: number,
+    readonly executionSource: ExecutionSource,
     readonly fencingToken: number,
     private readonly owner: AbortRegistry,
   ) {}
@@ -40,8 +42,13 @@ export class ItemShardingContext implements ShardingContext {
     return this.controller.signal;
   }
 
-  abort(reason: unknown): void {
-    this.controller?.abort(reason);
+  /** Aborts `signal` (if the handler read it); returns whether it did. */
+  abort(reason: unknown): boolean {
+    if (!this.controller || this.controller.signal.aborted) {
+      return false;
+    }
+    this.controller.abort(reason);
+    return true;
   }
 
   /** Whether this run may go on: the item is still this instance's, and the instance is not shutting down. */
@@ -62,7 +69,18 @@ export class ItemShardingContext implements ShardingContext {
   }
 
   toJSON() {
-    const { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter, fencingToken } = this;
-    return { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter, fencingToken };
+    const { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter } = this;
+    const { fireTime, executionSource, fencingToken } = this;
+    return {
+      jobName,
+      taskId,
+      shardingTotalCount,
+      shardingItem,
+      shardingParameter,
+      jobParameter,
+      fireTime,
+      executionSource,
+      fencingToken,
+    };
   }
 }

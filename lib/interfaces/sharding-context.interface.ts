@@ -1,4 +1,10 @@
 /**
+ * Why a run happens: its fire (`NORMAL_TRIGGER`), fires missed while the item was still running or the process could
+ * not run it (`MISFIRE`, several collapsed into one run), or a run cut short elsewhere taken over (`FAILOVER`).
+ */
+export type ExecutionSource = 'NORMAL_TRIGGER' | 'MISFIRE' | 'FAILOVER';
+
+/**
  * What a job handler receives for one sharding item of one fire.
  */
 export interface ShardingContext {
@@ -16,6 +22,17 @@ export interface ShardingContext {
   readonly jobParameter: string;
   /** Aborted when this instance loses its claim on the item or shuts down past the grace period. */
   readonly signal: AbortSignal;
-  /** Grows with every new claim of the item (the ZooKeeper zxid of the claim); `0` when not claimed in ZooKeeper. */
+  /**
+   * The time of the fire this run belongs to (epoch ms): the scheduled time, the latest missed fire for a misfire run,
+   * and for a failover run the fire of the run it replaces. With the job name and the item, a key for idempotent writes.
+   */
+  readonly fireTime: number;
+  /** Why this run happens. */
+  readonly executionSource: ExecutionSource;
+  /**
+   * Grows with every new claim of the item: the zxid of the run's `running` marker with `monitorExecution` (every run
+   * is a claim), else the zxid of the item's assignment. A handler can store it with its writes and reject writes
+   * carrying a smaller one, so that an instance cut off from ZooKeeper cannot overwrite the work of its successor.
+   */
   readonly fencingToken: number;
 }

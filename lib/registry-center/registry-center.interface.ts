@@ -33,6 +33,12 @@ export interface ConnectionStateEvent {
   sessionId: string;
 }
 
+/** What `createAndGet` found: whether this call created the node, and the node as read right after. */
+export interface CreateOutcome {
+  created: boolean;
+  node: NodeData | null;
+}
+
 /** A change seen by a tree cache. */
 export interface TreeCacheEvent {
   type: 'NODE_ADDED' | 'NODE_UPDATED' | 'NODE_REMOVED';
@@ -86,8 +92,24 @@ export abstract class RegistryCenter {
   abstract persistEphemeral(path: string, data?: string): Promise<NodeStat>;
   /** Sets a node's data; with `version`, only if the node is at that version (`BAD_VERSION` otherwise). */
   abstract update(path: string, data: string, version?: number): Promise<NodeStat>;
-  /** Removes a node (with its subtree when `recursive`, the default); a missing node is not an error. */
-  abstract remove(path: string, options?: { recursive?: boolean; version?: number }): Promise<void>;
+  /**
+   * Removes a node (with its subtree when `recursive`, the default); a missing node is not an error. With `sessionId`
+   * (not recursive), only while that session lasts: `SESSION_CHANGED` after it expired.
+   */
+  abstract remove(path: string, options?: { recursive?: boolean; version?: number; sessionId?: string }): Promise<void>;
+  /**
+   * Creates a node and reads it back in one round trip; when it exists already, reads the existing one. For claims
+   * whose zxid matters (fencing tokens) or whose owner must be known when the claim fails. Runs only in the session
+   * current when called (`SESSION_CHANGED` if it expires meanwhile): a claim never lands in another session.
+   */
+  abstract createAndGet(path: string, data: string, mode?: CreateMode): Promise<CreateOutcome>;
+  /**
+   * Whether this instance holds its lease: ZooKeeper answered recently enough that the session cannot have expired
+   * and no other instance can have taken this instance's items.
+   */
+  abstract hasLease(): boolean;
+  /** Calls `listener` when the lease is lost (`false`) or regained (`true`); returns a function that removes it. */
+  abstract onLease(listener: (held: boolean) => void): () => void;
   /** A cache of the subtree under `path`, loaded before it resolves and rebuilt after a session expiry. */
   abstract cache(path: string): Promise<TreeCache>;
   /** Calls `listener` on every connection-state change; returns a function that removes it. */

@@ -8,6 +8,8 @@ interface NativeClient extends EventEmitter {
   init(config: Record<string, unknown>): NativeClient;
   close(): void;
   client_id: string;
+  /** The session timeout negotiated with the server (after connecting), or the one asked for. */
+  readonly timeout: number;
   a_create(path: string, data: string, flags: number, cb: (rc: number, error: string, path: string) => void): number;
   a_exists(path: string, watch: boolean, cb: (rc: number, error: string, stat: NodeStat) => void): number;
   aw_exists(path: string, watcher: Watcher, cb: (rc: number, error: string, stat: NodeStat) => void): number;
@@ -36,6 +38,9 @@ export const WATCH_EVENT = { CREATED: 1, DELETED: 2, CHANGED: 3, CHILD: 4, SESSI
 const FLAGS = { PERSISTENT: 0, EPHEMERAL: 1, PERSISTENT_SEQUENTIAL: 2, EPHEMERAL_SEQUENTIAL: 3 } as const;
 const PERM_ALL = 31;
 
+// Result codes that mean no server answered (the request may not have reached it).
+const NO_ANSWER = new Set([-4, -7, -9, -112, -116]);
+
 /** Why a session ended: closed by us, expired, or refused authentication. */
 export type SessionEnd = 'CLOSED' | 'EXPIRED' | 'AUTH_FAILED';
 
@@ -47,16 +52,21 @@ export class ZookeeperSession extends EventEmitter {
   private readonly client: NativeClient;
   private connected = false;
   private ended = false;
+  /**
+   * When the last request that the server answered was sent: the server had heard from this session by then, so it
+   * cannot expire the session before this time plus the session timeout. The base of the instance's lease.
+   */
+  lastContact = 0;
 
   constructor(
     serverLists: string,
-    sessionTimeoutMs: number,
+    private readonly requestedTimeout: number,
     private readonly digest?: string,
   ) {
     super();
     this.client = new ZooKeeper({
       connect: serverLists,
-      timeout: sessionTimeoutMs,
+      timeout: requestedTimeout,
       debug_level: 0,
       host_order_deterministic: false,
     });
@@ -118,6 +128,12 @@ export class ZookeeperSession extends EventEmitter {
 
   get sessionId(): string {
     return this.ended ? '' : String(this.client.client_id ?? '');
+  }
+
+  /** The session timeout the server granted (it may differ from the one asked for), in milliseconds. */
+  get negotiatedTimeout(): number {
+    const timeout = Number(this.client.timeout);
+    return timeout > 0 ? timeout : this.requestedTimeout;
   }
 
   close(): void {
@@ -207,10 +223,14 @@ export class ZookeeperSession extends EventEmitter {
         return;
       }
       let sent: number;
+      const sentAt = Date.now();
       try {
-        sent = send((rc, value) =>
-          rc === 0 ? resolve(value as T) : reject(RegistryCenterError.fromResultCode(rc, operation, path)),
-        );
+        sent = send((rc, value) => {
+          if (!NO_ANSWER.has(rc) && sentAt > this.lastContact) {
+            this.lastContact = sentAt;
+          }
+          return rc === 0 ? resolve(value as T) : reject(RegistryCenterError.fromResultCode(rc, operation, path));
+        });
       } catch (error) {
         reject(
           new RegistryCenterError(

@@ -11,6 +11,7 @@ import {
   RegistryCenter,
   RegistryCenterStats,
   TreeCache,
+  CreateOutcome,
 } from './registry-center.interface';
 import { hasCode, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
 import { SessionEnd, ZookeeperSession } from './zookeeper-session';
@@ -25,6 +26,16 @@ export const REGISTRY_CENTER_DEFAULTS = {
   maxSleepTimeMilliseconds: 3_000,
   maxRetries: 3,
 } as const;
+
+/**
+ * The share of the session timeout an instance may go without an answer from ZooKeeper before it gives up its lease:
+ * it then starts no item and aborts the running ones. The server cannot expire the session before a full timeout
+ * after the last answered request was sent, so the other half is the margin in which the items stop before anyone
+ * else may take them.
+ */
+export const LEASE_FRACTION = 0.5;
+// A heartbeat is sent when nothing was answered for this share of the session timeout.
+const HEARTBEAT_FRACTION = 0.2;
 
 type ResolvedOptions = Required<Omit<RegistryCenterOptions, 'digest'>> & Pick<RegistryCenterOptions, 'digest'>;
 
@@ -44,6 +55,9 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   private session?: ZookeeperSession;
   private closed = false;
   private renewing?: Promise<void>;
+  private leaseHeld = false;
+  private leaseTimer?: NodeJS.Timeout;
+  private heartbeating = false;
 
   constructor(options: RegistryCenterOptions) {
     super();
@@ -70,11 +84,37 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
       }
     }
     await this.ensurePath('/');
+    this.startLease();
     this.emitState({ state: 'CONNECTED', newSession: true, sessionId: this.getSessionId() });
+  }
+
+  /**
+   * Whether this instance holds its lease: ZooKeeper answered a request sent less than `leaseMilliseconds` ago, so the
+   * session is certainly alive and no other instance can have taken this instance's items.
+   */
+  hasLease(): boolean {
+    return this.leaseHeld;
+  }
+
+  /** The lease: `LEASE_FRACTION` of the session timeout the server granted. */
+  get leaseMilliseconds(): number {
+    return Math.floor(this.sessionTimeout * LEASE_FRACTION);
+  }
+
+  /** The session timeout the server granted (the one asked for until connected). */
+  get sessionTimeout(): number {
+    return this.session?.negotiatedTimeout ?? this.options.sessionTimeoutMilliseconds;
+  }
+
+  onLease(listener: (held: boolean) => void): () => void {
+    this.events.on('lease', listener);
+    return () => this.events.off('lease', listener);
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearInterval(this.leaseTimer);
+    this.leaseTimer = undefined;
     for (const cache of [...this.caches]) {
       cache.close();
     }
@@ -151,8 +191,16 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     return this.retry((s) => s.setData(this.abs(path), data, version));
   }
 
-  async remove(path: string, options: { recursive?: boolean; version?: number } = {}): Promise<void> {
-    const { recursive = true, version = -1 } = options;
+  async remove(
+    path: string,
+    options: { recursive?: boolean; version?: number; sessionId?: string } = {},
+  ): Promise<void> {
+    const { recursive = true, version = -1, sessionId } = options;
+    if (sessionId !== undefined) {
+      this.stats.writes++;
+      await this.retryInSession(sessionId, (s) => s.delete(this.abs(path), version)).catch(nullIfNoNode);
+      return;
+    }
     this.forgetEphemerals(path, recursive);
     for (let attempt = 0; ; attempt++) {
       if (recursive) {
@@ -173,6 +221,43 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
           throw error;
         }
       }
+    }
+  }
+
+  async createAndGet(path: string, data: string, mode: CreateMode = 'PERSISTENT'): Promise<CreateOutcome> {
+    await this.ensurePath(parentOf(path));
+    const absolute = this.abs(path);
+    const sessionId = this.getSessionId();
+    for (;;) {
+      this.stats.writes++;
+      this.stats.reads++;
+      // Both requests go out at once: ZooKeeper answers one client's requests in order, so the read sees the create.
+      const [created, read] = await this.retryInSession(sessionId, (s) =>
+        Promise.allSettled([s.create(absolute, data, mode), s.getData(absolute)]).then(([c, r]) => {
+          const lost = [c, r].find((x) => x.status === 'rejected' && isRetryable(x.reason));
+          if (lost) {
+            throw (lost as PromiseRejectedResult).reason;
+          }
+          return [c, r] as const;
+        }),
+      );
+      // (A create that reached the server before the connection dropped shows up as an existing node with `data`.)
+      if (created.status === 'rejected' && hasCode(created.reason, 'NO_NODE')) {
+        // A parent vanished (removed concurrently, or a server restarted empty): build it again.
+        this.knownPaths.clear();
+        await this.ensurePath(parentOf(path));
+        continue;
+      }
+      if (created.status === 'rejected' && !hasCode(created.reason, 'NODE_EXISTS')) {
+        throw created.reason;
+      }
+      if (read.status === 'fulfilled') {
+        return { created: created.status === 'fulfilled', node: read.value };
+      }
+      if (!hasCode(read.reason, 'NO_NODE')) {
+        throw read.reason;
+      }
+      // Removed between the two: once more.
     }
   }
 
@@ -204,17 +289,22 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     this.session = session;
     session.on('disconnected', () => {
       if (session === this.session) {
+        this.checkLease();
         this.logger.warn(`ZooKeeper connection lost (session ${session.sessionId}); reconnecting`);
         this.emitState({ state: 'SUSPENDED', newSession: false, sessionId: session.sessionId });
       }
     });
     session.on('connected', () => {
       if (session === this.session) {
+        this.heartbeat();
         this.logger.log(`ZooKeeper connection restored (session ${session.sessionId})`);
         this.emitState({ state: 'RECONNECTED', newSession: false, sessionId: session.sessionId });
       }
     });
     session.on('ended', (why: SessionEnd) => {
+      if (session === this.session) {
+        this.checkLease();
+      }
       if (session === this.session && !this.closed && why !== 'CLOSED') {
         this.logger.error(
           `ZooKeeper session ${why === 'EXPIRED' ? 'expired' : 'ended: ' + why}; opening a new session`,
@@ -249,6 +339,55 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
         }
       }
     })().finally(() => (this.renewing = undefined));
+  }
+
+  private startLease(): void {
+    if (this.leaseTimer) {
+      return;
+    }
+    const every = Math.min(1000, Math.max(20, Math.floor(this.sessionTimeout / 20)));
+    this.leaseTimer = setInterval(() => this.checkLease(), every);
+    this.leaseTimer.unref();
+    this.checkLease();
+  }
+
+  /** Renews the lease with a heartbeat when nothing was answered lately, and reports when it is lost or regained. */
+  private checkLease(): void {
+    const session = this.session;
+    const timeout = this.sessionTimeout;
+    const age = session && !session.isEnded ? Date.now() - session.lastContact : Infinity;
+    if (age >= timeout * HEARTBEAT_FRACTION) {
+      this.heartbeat();
+    }
+    const held = !this.closed && age < timeout * LEASE_FRACTION;
+    if (held !== this.leaseHeld) {
+      this.leaseHeld = held;
+      if (held) {
+        this.logger.log(`ZooKeeper lease regained (session ${this.getSessionId()})`);
+      } else if (!this.closed) {
+        this.logger.warn(
+          `ZooKeeper lease lost: no answer for ${Number.isFinite(age) ? `${age} ms` : 'the whole session'} ` +
+            `(lease ${this.leaseMilliseconds} ms); starting no item and aborting running ones`,
+        );
+      }
+      this.events.emit('lease', held);
+    }
+  }
+
+  private heartbeat(): void {
+    const session = this.session;
+    if (this.heartbeating || !session?.isConnected) {
+      return;
+    }
+    this.heartbeating = true;
+    this.stats.reads++;
+    session
+      .exists('/')
+      .catch(() => undefined)
+      .finally(() => {
+        this.heartbeating = false;
+        this.checkLease();
+      });
   }
 
   private async createEphemeral(path: string, data: string): Promise<NodeStat> {
@@ -339,6 +478,27 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     }
   }
 
+  /**
+   * Like `retry`, but only in the session `sessionId`: if it has ended, fails with `SESSION_CHANGED` rather than run
+   * `operation` in a new session (where a write meant for the old one would be wrong).
+   */
+  private async retryInSession<T>(sessionId: string, operation: (session: ZookeeperSession) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const session = this.session;
+      if (this.closed || !session || session.isEnded || session.sessionId !== sessionId) {
+        throw new RegistryCenterError(`ZooKeeper session ${sessionId} is over`, 'SESSION_CHANGED');
+      }
+      try {
+        return await operation(session);
+      } catch (error) {
+        if (!isRetryable(error) || attempt >= this.options.maxRetries) {
+          throw error;
+        }
+        await sleep(this.backoff(attempt));
+      }
+    }
+  }
+
   private async withSession<T>(operation: (session: ZookeeperSession) => Promise<T>): Promise<T> {
     if (this.closed) {
       throw new RegistryCenterError('registry center is closed', 'CLOSED');
@@ -381,6 +541,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   }
 }
 
+const isRetryable = (error: unknown) => error instanceof RegistryCenterError && RETRYABLE_CODES.has(error.code);
 const parentOf = (path: string) => path.slice(0, Math.max(path.lastIndexOf('/'), 0)) || '/';
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nullIfNoNode = (error: unknown): null => {

@@ -122,9 +122,13 @@ describe('CronScheduler', () => {
     jest.advanceTimersByTime(69);
     expect(first).not.toHaveBeenCalled();
     jest.advanceTimersByTime(1);
-    expect(first.mock.calls).toEqual([[FIRST]]);
+    expect(first.mock.calls).toEqual([[FIRST, false]]);
     jest.advanceTimersByTime(200);
-    expect(first.mock.calls).toEqual([[FIRST], [FIRST + 100], [FIRST + 200]]);
+    expect(first.mock.calls).toEqual([
+      [FIRST, false],
+      [FIRST + 100, false],
+      [FIRST + 200, false],
+    ]);
     expect(second.mock.calls).toEqual(first.mock.calls);
   });
 
@@ -195,6 +199,32 @@ describe('CronScheduler', () => {
     expect(logged.mock.calls[0][0]).toContain('boom');
   });
 
+  it('collapses fires missed while the process was blocked into one call, flagged, with the latest of them', () => {
+    const task = jest.fn();
+    scheduler.add(every100ms('a'), task);
+    scheduler.start();
+    jest.advanceTimersByTime(70);
+    expect(task.mock.calls).toEqual([[FIRST, false]]);
+    // The event loop is blocked for 1.5 s: the next timer runs late, after 15 more fire times went by.
+    jest.setSystemTime(Date.now() + 1_500);
+    jest.advanceTimersByTime(100);
+    expect(task.mock.calls).toEqual([
+      [FIRST, false],
+      [FIRST + 1_600, true],
+    ]);
+    jest.advanceTimersByTime(100);
+    expect(task.mock.calls[2]).toEqual([FIRST + 1_700, false]);
+  });
+
+  it('does not flag a timer that is late by less than one second (no cron fires more often)', () => {
+    const task = jest.fn();
+    scheduler.add(every100ms('a'), task);
+    scheduler.start();
+    jest.setSystemTime(Date.now() + 880);
+    jest.advanceTimersByTime(70);
+    expect(task.mock.calls).toEqual([[FIRST, false]]);
+  });
+
   it('stops firing after stop()', () => {
     const task = jest.fn();
     scheduler.add(every100ms('a'), task);
@@ -213,7 +243,10 @@ describe('CronScheduler', () => {
     scheduler.add(cron, task);
     scheduler.start();
     jest.advanceTimersByTime(1_000);
-    expect(task.mock.calls).toEqual([[FIRST], [FIRST + 100]]);
+    expect(task.mock.calls).toEqual([
+      [FIRST, false],
+      [FIRST + 100, false],
+    ]);
     expect(scheduler.groupCount).toBe(0);
     expect(jest.getTimerCount()).toBe(0);
   });

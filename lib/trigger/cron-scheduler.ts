@@ -3,8 +3,11 @@ import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { CompiledCron } from './cron-expression';
 import { MinHeap } from './min-heap';
 
-/** Called at each fire with the scheduled fire time (epoch ms). */
-export type FireTask = (fireTime: number) => void;
+/**
+ * Called at each fire with the scheduled fire time (epoch ms). `missed` is true when the process was blocked past the
+ * following fire time too: those fires were missed, and `fireTime` is then the latest of them.
+ */
+export type FireTask = (fireTime: number, missed: boolean) => void;
 
 interface ScheduleGroup {
   readonly cron: CompiledCron;
@@ -15,6 +18,10 @@ interface ScheduleGroup {
 
 // setTimeout's ceiling; a longer wait is split.
 const MAX_DELAY = 2_147_483_647;
+// No cron fires more often than once a second: a timer later than this may have missed fires.
+const MISS_POSSIBLE_MS = 1_000;
+// Missed fire times counted at most (a long pause on a 1-second cron).
+const MAX_MISSED_SCAN = 10_000;
 
 /**
  * One timer for every job of the process. Jobs with the same cron and zone share a group whose next fire time is
@@ -96,16 +103,24 @@ export class CronScheduler {
     const now = Date.now();
     for (let head = this.heap.peek(); head && head.next <= now; head = this.heap.peek()) {
       this.heap.pop();
-      const fireTime = head.next;
+      let fireTime = head.next;
       if (head.tasks.size === 0) {
         head.queued = false;
         continue;
       }
-      // Fire times missed while the process was blocked are skipped here; the executor's misfire logic covers them.
+      // Fire times missed while the process was blocked collapse into one call, flagged, with the latest of them.
+      let missed = false;
+      if (now - fireTime >= MISS_POSSIBLE_MS) {
+        for (let n = 0, following = head.cron.next(fireTime); following !== null && following <= now; n++) {
+          missed = true;
+          fireTime = following;
+          following = n < MAX_MISSED_SCAN ? head.cron.next(following) : null;
+        }
+      }
       this.enqueue(head, Math.max(fireTime, now));
       for (const task of head.tasks) {
         try {
-          task(fireTime);
+          task(fireTime, missed);
         } catch (error) {
           this.logger.error(`Scheduled task failed: ${error instanceof Error ? error.stack : error}`);
         }

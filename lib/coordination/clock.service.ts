@@ -1,0 +1,43 @@
+import { RegistryCenter } from '../registry-center';
+
+/** ElasticJob's node for reading ZooKeeper's clock: its modification time is the server's time of the write. */
+export const SYSTEM_TIME_PATH = '/systemTime/current';
+/** How long a measured offset is trusted before it is measured again. */
+export const CLOCK_CHECK_INTERVAL_MS = 60_000;
+
+/**
+ * How far this machine's clock is from ZooKeeper's. One write, timed on both sides: the server stamps the node between
+ * the send and the answer, so the offset is the distance of that stamp from the interval (0 when inside it).
+ */
+export class ClockService {
+  private offset?: number;
+  private measuredAt = 0;
+  private measuring?: Promise<number>;
+
+  constructor(private readonly registry: RegistryCenter) {}
+
+  /** The offset in milliseconds (positive: the local clock is ahead), measured at most `CLOCK_CHECK_INTERVAL_MS` ago. */
+  async currentOffset(): Promise<number> {
+    if (this.offset !== undefined && Date.now() - this.measuredAt < CLOCK_CHECK_INTERVAL_MS) {
+      return this.offset;
+    }
+    this.measuring ??= this.measure().finally(() => (this.measuring = undefined));
+    return this.measuring;
+  }
+
+  /** The last offset measured, without measuring (`undefined` before the first). */
+  get lastOffset(): number | undefined {
+    return this.offset;
+  }
+
+  private async measure(): Promise<number> {
+    await this.registry.persist(SYSTEM_TIME_PATH, '');
+    const sent = Date.now();
+    const stat = await this.registry.update(SYSTEM_TIME_PATH, '');
+    const received = Date.now();
+    const server = stat.mtime;
+    this.offset = server < sent ? sent - server : server > received ? received - server : 0;
+    this.measuredAt = received;
+    return this.offset;
+  }
+}

@@ -1,0 +1,134 @@
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../elastic-job.constants';
+import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { parseRunningMarker } from './execution.service';
+import { JobNodePath } from './job-node-path';
+
+const logger = new Logger(LOGGER_CONTEXT);
+
+/**
+ * Failover of one job. Items whose run was cut short (their instance died, lost its lease, or left before they
+ * finished) wait under `leader/failover/items/{item}`, holding the marker of the interrupted run. An idle instance
+ * claims one with the ephemeral `sharding/{item}/failover` (created exclusively: the latch that lets only one claim
+ * it), runs it once, and clears the claim; if it dies on the way, its own marker puts the item back in the queue.
+ */
+export class FailoverService {
+  constructor(
+    private readonly registry: RegistryCenter,
+    private readonly cache: TreeCache,
+    private readonly paths: JobNodePath,
+    private readonly instanceId: string,
+  ) {}
+
+  /** Queued items, from the cache, in order. */
+  queuedItems(): number[] {
+    return this.cache
+      .getChildren(this.paths.leaderFailoverItems)
+      .map(Number)
+      .filter((item) => Number.isInteger(item) && item >= 0)
+      .sort((a, b) => a - b);
+  }
+
+  /** The marker of the interrupted run an entry stands for, from the cache. */
+  origin(item: number): string | undefined {
+    return this.cache.get(this.paths.leaderFailoverItem(item));
+  }
+
+  /** Queues an item whose run was interrupted; `origin` is that run's marker. Already queued: nothing changes. */
+  async enqueue(item: number, origin: string): Promise<void> {
+    // In this session only: an entry written late, in a new session, could follow one already run.
+    await this.registry.createAndGet(this.paths.leaderFailoverItem(item), origin);
+  }
+
+  /** Takes an entry back (its run finished after all); only the entry for `origin`. */
+  async cancel(item: number, origin: string): Promise<void> {
+    const node = await this.registry.getNode(this.paths.leaderFailoverItem(item));
+    if (node?.data === origin) {
+      await this.registry
+        .remove(this.paths.leaderFailoverItem(item), { recursive: false, version: node.stat.version })
+        .catch((error) => {
+          if (!hasCode(error, 'BAD_VERSION')) {
+            throw error;
+          }
+        });
+    }
+  }
+
+  /** Claims a queued item for this instance; `false` when another instance has it. */
+  async claim(item: number): Promise<boolean> {
+    const { created } = await this.registry.createAndGet(this.paths.failover(item), this.instanceId, 'EPHEMERAL');
+    return created;
+  }
+
+  /** Whether the entry for `origin` is still queued (read from ZooKeeper: a cancel must be seen). */
+  async isQueued(item: number, origin: string): Promise<boolean> {
+    return (await this.registry.get(this.paths.leaderFailoverItem(item))) === origin;
+  }
+
+  /** The claimed run has its own marker now: the entry can go, and `failovering` shows who runs it. */
+  async begin(item: number): Promise<void> {
+    await this.registry.remove(this.paths.leaderFailoverItem(item), { recursive: false });
+    await this.registry.create(this.paths.failovering(item), this.instanceId, 'EPHEMERAL').catch((error) => {
+      if (!hasCode(error, 'NODE_EXISTS')) {
+        throw error;
+      }
+    });
+  }
+
+  /** Clears this instance's claim of an item. */
+  async release(item: number): Promise<void> {
+    for (const path of [this.paths.failovering(item), this.paths.failover(item)]) {
+      if ((await this.registry.get(path)) === this.instanceId) {
+        await this.registry.remove(path, { recursive: false });
+      }
+    }
+  }
+
+  /**
+   * The leader's sweep: a `running` marker whose session no longer holds an instance node was left by an instance
+   * that died (or whose session expired) in the middle of the item. With `failover` the item is queued; the marker is
+   * removed either way, so that the item can run again. Returns the items found.
+   */
+  async recoverCrashed(failover: boolean): Promise<number[]> {
+    const liveSessions = await this.liveSessions();
+    const found: number[] = [];
+    for (const child of this.cache.getChildren(this.paths.sharding)) {
+      const item = Number(child);
+      const cached = parseRunningMarker(this.cache.get(this.paths.running(item)));
+      if (!Number.isInteger(item) || !cached || liveSessions.has(cached.sessionId)) {
+        continue;
+      }
+      const node = await this.registry.getNode(this.paths.running(item));
+      const marker = parseRunningMarker(node?.data);
+      // Ephemeral markers belong to a live session (an instance leaving gracefully): not crashed.
+      if (!node || !marker || node.stat.ephemeralOwner !== '0' || liveSessions.has(marker.sessionId)) {
+        continue;
+      }
+      if (failover) {
+        await this.enqueue(item, node.data);
+      }
+      await this.registry
+        .remove(this.paths.running(item), { recursive: false, version: node.stat.version })
+        .catch((error) => {
+          if (!hasCode(error, 'BAD_VERSION')) {
+            throw error;
+          }
+        });
+      found.push(item);
+    }
+    if (found.length > 0) {
+      logger.warn(
+        `Job "${this.paths.jobName}": item(s) ${found} were running on an instance that is gone` +
+          (failover ? '; queued for failover' : '; they run at their next fire (failover is off)'),
+      );
+    }
+    return found;
+  }
+
+  /** Sessions that hold an instance node of this job, read from ZooKeeper. */
+  private async liveSessions(): Promise<Set<string>> {
+    const instances = await this.registry.getChildren(this.paths.instances);
+    const nodes = await Promise.all(instances.map((id) => this.registry.getNode(this.paths.instance(id))));
+    return new Set(nodes.flatMap((node) => (node ? [node.stat.ephemeralOwner] : [])));
+  }
+}
