@@ -206,6 +206,7 @@ export class JobBootstrap {
    */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
+    const deadline = Date.now() + graceMs;
     const deps = this.deps;
     try {
       if (deps && this.context.registry.isConnected()) {
@@ -226,7 +227,8 @@ export class JobBootstrap {
     this.unsubscribe?.();
     this.unschedule?.();
     this.unschedule = undefined;
-    await this.executor?.stop(graceMs);
+    // The grace period counts from the start of the stop: running items get what is left of it.
+    await this.executor?.stop(Math.max(0, deadline - Date.now()));
   }
 
   /** Drops the cache (the instance node went in `stop`; a closing session removes the rest). */

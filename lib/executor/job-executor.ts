@@ -12,7 +12,7 @@ import {
 } from '../coordination';
 import { ID_SEPARATOR, LOGGER_CONTEXT, STREAMING_PROCESS_PROP } from '../elastic-job.constants';
 import { ExecutionSource, JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
-import { RegistryCenter, TreeCache } from '../registry-center';
+import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { AbortRegistry, ItemShardingContext } from './sharding-context';
 
@@ -165,6 +165,10 @@ export class JobExecutor implements AbortRegistry {
   ): Promise<void> | undefined {
     for (const item of items) {
       this.running.add(item);
+      if (source === 'MISFIRE') {
+        // This run stands for every fire of the item missed so far.
+        this.pendingMisfire?.delete(item);
+      }
     }
     return config.monitorExecution
       ? this.executeMonitored(config, [...items], fireTime, source)
@@ -391,9 +395,23 @@ export class JobExecutor implements AbortRegistry {
       claims = await registering;
     } catch (error) {
       items.forEach((item) => this.release(item));
+      if (hasCode(error, 'SESSION_CHANGED')) {
+        // The session expired while the markers were written: this fire is missed here.
+        items.forEach((item) => this.missed(config, item, fireTime));
+        return;
+      }
       throw error;
     } finally {
       this.starting!.delete(registering);
+    }
+    if (!this.deps.registry.hasLease()) {
+      // The lease ran out while the markers were written (a slow or lost connection): start nothing.
+      this.deps.execution.registerComplete(claims).catch(() => undefined);
+      items.forEach((item) => {
+        this.release(item);
+        this.missed(config, item, fireTime);
+      });
+      return;
     }
     for (const claim of claims) {
       (this.claims ??= new Map()).set(claim.item, claim);

@@ -86,6 +86,8 @@ export class ZookeeperSession extends EventEmitter {
       this.connected = false;
       if (!this.ended) {
         this.ended = true;
+        // Free the native handle too: an expired handle left open keeps reconnecting in the background.
+        setImmediate(() => this.client.close());
         this.emit('ended', 'EXPIRED');
       }
     });
@@ -140,7 +142,9 @@ export class ZookeeperSession extends EventEmitter {
     if (!this.ended) {
       this.ended = true;
       this.connected = false;
-      this.client.close();
+      // Never from inside the native client's own callbacks (this may run in one, through a promise): the package
+      // aborts the process if its poll handle is closed while it is processing events.
+      setImmediate(() => this.client.close());
       this.emit('ended', 'CLOSED');
     }
   }

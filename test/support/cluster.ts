@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppProcess } from './app-process';
 
-const CLUSTER_APP = join(__dirname, '../../.build/test/fixtures/cluster-app.js');
+export const CLUSTER_APP = join(__dirname, '../../.build/test/fixtures/cluster-app.js');
 
 /** One run seen in an instance's output. */
 export interface ClusterRun {

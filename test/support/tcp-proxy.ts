@@ -2,12 +2,14 @@ import { createConnection, createServer, Server, Socket } from 'node:net';
 import { freePort } from './zookeeper-server';
 
 /**
- * A TCP proxy between one client and a server, so that a test can cut the connection (both directions, and new
- * connections refused) and restore it.
+ * A TCP proxy between one client and a server, so that a test can cut the connection and restore it: either closed
+ * (both directions, new connections refused), or silent (connections stay open but nothing gets through, as in a
+ * network partition, where the client only notices by its own timeouts).
  */
 export class TcpProxy {
   private readonly sockets = new Set<Socket>();
   private cutOff = false;
+  private silent = false;
 
   private readonly server: Server;
 
@@ -35,7 +37,11 @@ export class TcpProxy {
       [upstream, client],
     ]) {
       this.sockets.add(from);
-      from.pipe(to);
+      from.on('data', (chunk) => {
+        if (!this.silent) {
+          to.write(chunk);
+        }
+      });
       from.on('error', () => to.destroy());
       from.on('close', () => {
         this.sockets.delete(from);
@@ -48,14 +54,20 @@ export class TcpProxy {
     return `127.0.0.1:${this.port}`;
   }
 
-  /** Drops every connection and refuses new ones. */
-  cut(): void {
+  /** Drops every connection and refuses new ones; with `silent`, keeps them open but lets nothing through. */
+  cut(options: { silent?: boolean } = {}): void {
+    if (options.silent) {
+      this.silent = true;
+      return;
+    }
     this.cutOff = true;
     this.sockets.forEach((socket) => socket.destroy());
   }
 
+  /** Lets traffic through again (after a silent cut, the connections that stayed open carry on). */
   restore(): void {
     this.cutOff = false;
+    this.silent = false;
   }
 
   async close(): Promise<void> {
