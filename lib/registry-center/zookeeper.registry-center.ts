@@ -360,7 +360,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     const session = this.session;
     const timeout = this.sessionTimeout;
     const age = session && !session.isEnded ? Date.now() - session.lastContact : Infinity;
-    if (session && Number.isFinite(age) && age > timeout) {
+    if (session && Number.isFinite(age) && age > timeout * LEASE_FRACTION) {
       this.probe(session);
     }
     if (age >= timeout * HEARTBEAT_FRACTION) {
@@ -382,11 +382,11 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   }
 
   /**
-   * The session has had no answer for a whole session timeout. If ZooKeeper is down, the session lives on (a server
-   * restarted with its data gives every session a fresh timeout), so wait. But if a new connection gets through while
-   * this session still cannot, the server has expired it without the client hearing, or never knew it (a server
-   * restarted empty refuses a client that has seen later transactions than its own, and the client would retry for
-   * ever): then give it up for a new session.
+   * The session has had no answer for the lease (its items are stopped already). If ZooKeeper is down, the session
+   * lives on (a server restarted with its data gives every session a fresh timeout), so wait. But if a new connection
+   * gets through while this session still cannot, the server has expired it without the client hearing, or never knew
+   * it (a server restarted empty refuses a client that has seen later transactions than its own, and the client would
+   * retry for ever): then close it and open a new session.
    */
   private probe(session: ZookeeperSession): void {
     if (this.probing || this.closed) {
@@ -406,7 +406,11 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
         if (reachable) {
           // The session's own reconnection may be under way at this very moment: give it a moment.
           await sleep(PROBE_GRACE_MS);
-          if (session === this.session && !session.isEnded && Date.now() - session.lastContact > this.sessionTimeout) {
+          if (
+            session === this.session &&
+            !session.isEnded &&
+            Date.now() - session.lastContact > this.leaseMilliseconds
+          ) {
             this.abandon(session);
           }
         }

@@ -266,6 +266,21 @@ describe('fault tolerance', () => {
       expect(invariantViolations(runsOf(app))).toEqual([]);
     });
 
+    it('fires missed while the event loop was blocked collapse into one run at once', async () => {
+      const app = await cluster.start('127.0.0.2', { JOB_TOTAL: '1', BLOCK_ONCE_MS: '3500' });
+      await waitFor(() => runsOf(app).filter((r) => r.end !== Infinity).length >= 4, 20_000, 'four runs to end');
+      const [blocked, ...after] = runsOf(app);
+      expect(blocked.end - blocked.start).toBeGreaterThanOrEqual(3_500);
+      // The three or four fires that passed during the block: one run, right after it.
+      expect(after[0]).toMatchObject({ source: 'MISFIRE' });
+      expect(after[0].start - blocked.end).toBeLessThan(1_000);
+      expect(after.slice(1).every((r) => r.source === 'NORMAL_TRIGGER')).toBe(true);
+      // It stands for the latest missed fire; the schedule goes on from the next one.
+      expect(after[0].fireTime - blocked.fireTime).toBeGreaterThanOrEqual(3_000);
+      expect(after[1].fireTime - after[0].fireTime).toBe(1_000);
+      expect(invariantViolations(runsOf(app))).toEqual([]);
+    });
+
     it('with misfire off, fires that find the item running are skipped', async () => {
       const app = await cluster.start('127.0.0.2', { JOB_TOTAL: '1', ITEM_MS: '2500', MISFIRE: 'false' });
       await waitFor(() => runsOf(app).filter((r) => r.end !== Infinity).length >= 3, 20_000, 'three runs to end');
