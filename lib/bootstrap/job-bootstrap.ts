@@ -83,6 +83,9 @@ export class JobBootstrap {
     const { registry, identity } = this.context;
     const config = await this.configService.setUp(this.local);
     await this.checkClock(config);
+    if (config.failover && !config.monitorExecution) {
+      logger.warn(`Job "${config.name}": failover needs monitorExecution, which is off; no item will be failed over`);
+    }
     // Writes first, cache last: a cache loaded after them reads the final state once, instead of following each of
     // these writes through watches (three reads per created node), which matters with thousands of jobs.
     await ServerService.register(registry, this.paths, identity, !config.disabled);
@@ -143,6 +146,7 @@ export class JobBootstrap {
       return;
     }
     const { registry, identity } = this.context;
+    this.executor?.onSessionRenewed();
     if (!(await registry.exists(this.paths.config))) {
       logger.warn(`Job "${this.name}": its configuration is gone from the registry; writing it again`);
       await this.configService.setUp(deps.config);

@@ -92,10 +92,7 @@ export class ExecutionService {
     return { item, marker, sessionId: this.prefixSession, fireTime, token: node.stat.czxid };
   }
 
-  /**
-   * Removes the markers of finished runs. A marker written in an earlier session is left alone: the leader clears
-   * it (and hands the item to failover), since another instance may have taken the item over meanwhile.
-   */
+  /** Removes the markers of finished runs written in this session (see `releaseForeign` for earlier ones). */
   async registerComplete(claims: readonly RunClaim[]): Promise<void> {
     const session = this.registry.getSessionId();
     await Promise.all(
@@ -105,6 +102,25 @@ export class ExecutionService {
           this.registry.remove(this.paths.running(claim.item), { recursive: false, sessionId: claim.sessionId }),
         ),
     );
+  }
+
+  /**
+   * Cleans up after a run whose marker was written in an earlier session of this instance (the session expired or was
+   * given up meanwhile): if the marker is still that run's, `handOver` runs first (failover of an interrupted run),
+   * then the marker goes. The leader leaves the markers of a live instance to the instance itself.
+   */
+  async releaseForeign(claim: RunClaim, handOver?: () => Promise<void>): Promise<void> {
+    const path = this.paths.running(claim.item);
+    const node = await this.registry.getNode(path);
+    if (node?.data !== claim.marker) {
+      return;
+    }
+    await handOver?.();
+    await this.registry.remove(path, { recursive: false, version: node.stat.version }).catch((error) => {
+      if (!hasCode(error, 'BAD_VERSION')) {
+        throw error;
+      }
+    });
   }
 
   /**

@@ -5,6 +5,9 @@ import { parseRunningMarker } from './execution.service';
 import { JobNodePath } from './job-node-path';
 
 const logger = new Logger(LOGGER_CONTEXT);
+/** How long the sweep waits before it takes the markers of an instance that is missing as left by a dead one. */
+export const SWEEP_GRACE_MS = 500;
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Failover of one job. Items whose run was cut short (their instance died, lost its lease, or left before they
@@ -85,23 +88,24 @@ export class FailoverService {
   }
 
   /**
-   * The leader's sweep: a `running` marker whose session no longer holds an instance node was left by an instance
-   * that died (or whose session expired) in the middle of the item. With `failover` the item is queued; the marker is
-   * removed either way, so that the item can run again. Returns the items found.
+   * The leader's sweep: a persistent `running` marker whose instance has no instance node was left by an instance that
+   * died in the middle of the item. With `failover` the item is queued; the marker is removed either way, so that the
+   * item can run again. An instance that is alive again (a new session) cleans up its old markers itself, so an
+   * instance missing is looked at twice, `SWEEP_GRACE_MS` apart (it may be re-registering). Returns the items found.
    */
   async recoverCrashed(failover: boolean): Promise<number[]> {
-    const liveSessions = await this.liveSessions();
+    const candidates = await this.orphanedMarkers();
+    if (candidates.length === 0) {
+      return [];
+    }
+    await sleep(SWEEP_GRACE_MS);
+    const live = new Set(await this.registry.getChildren(this.paths.instances));
     const found: number[] = [];
-    for (const child of this.cache.getChildren(this.paths.sharding)) {
-      const item = Number(child);
-      const cached = parseRunningMarker(this.cache.get(this.paths.running(item)));
-      if (!Number.isInteger(item) || !cached || liveSessions.has(cached.sessionId)) {
-        continue;
-      }
+    for (const item of candidates) {
       const node = await this.registry.getNode(this.paths.running(item));
       const marker = parseRunningMarker(node?.data);
       // Ephemeral markers belong to a live session (an instance leaving gracefully): not crashed.
-      if (!node || !marker || node.stat.ephemeralOwner !== '0' || liveSessions.has(marker.sessionId)) {
+      if (!node || !marker || node.stat.ephemeralOwner !== '0' || live.has(marker.instanceId)) {
         continue;
       }
       if (failover) {
@@ -125,10 +129,15 @@ export class FailoverService {
     return found;
   }
 
-  /** Sessions that hold an instance node of this job, read from ZooKeeper. */
-  private async liveSessions(): Promise<Set<string>> {
-    const instances = await this.registry.getChildren(this.paths.instances);
-    const nodes = await Promise.all(instances.map((id) => this.registry.getNode(this.paths.instance(id))));
-    return new Set(nodes.flatMap((node) => (node ? [node.stat.ephemeralOwner] : [])));
+  /** Items whose cached `running` marker names an instance without an instance node (read from ZooKeeper). */
+  private async orphanedMarkers(): Promise<number[]> {
+    const live = new Set(await this.registry.getChildren(this.paths.instances));
+    return this.cache
+      .getChildren(this.paths.sharding)
+      .map(Number)
+      .filter((item) => {
+        const marker = parseRunningMarker(this.cache.get(this.paths.running(item)));
+        return Number.isInteger(item) && marker !== undefined && !live.has(marker.instanceId);
+      });
   }
 }

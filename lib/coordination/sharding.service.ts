@@ -19,7 +19,7 @@ export const SHARDING_WAIT_MS = 5_000;
  * instance has seen it by then and all of them agree on whether that fire reshards (a flag set just before a fire
  * waits for the next one). Assumes clocks within this margin of ZooKeeper's, as `maxTimeDiffSeconds` checks.
  */
-export const RESHARD_MARGIN_MS = 100;
+export const RESHARD_MARGIN_MS = 500;
 
 /**
  * Which sharding items this instance runs, and resharding. When the instances, the servers or the item count change,

@@ -73,6 +73,8 @@ export class JobExecutor implements AbortRegistry {
   private readonly idle: Array<() => void> = [];
   // The latest fire missed because the lease was lost, run once when it is back (with `misfire`).
   private leaseMissed?: number;
+  // Runs whose marker could not be removed (or item handed over) when they ended.
+  private leftovers?: Array<{ claim: RunClaim; handOver: boolean }>;
   private stopped = false;
   private leaving = false;
   private claimingFailover = false;
@@ -223,6 +225,7 @@ export class JobExecutor implements AbortRegistry {
     if (!this.stopped) {
       this.abortReason = undefined;
     }
+    this.releaseLeftovers();
     const missedFire = this.leaseMissed;
     this.leaseMissed = undefined;
     if (missedFire !== undefined) {
@@ -552,17 +555,43 @@ export class JobExecutor implements AbortRegistry {
     interrupted: boolean,
   ): Promise<void> {
     const { failover, execution, registry } = this.deps;
-    if (claim.sessionId === registry.getSessionId()) {
-      if (interrupted && config.failover) {
+    const handOver = interrupted && config.failover;
+    try {
+      if (claim.sessionId !== registry.getSessionId()) {
+        // Written in an earlier session: clean up after it if nobody did.
+        await execution.releaseForeign(claim, handOver ? () => failover.enqueue(claim.item, claim.marker) : undefined);
+        return;
+      }
+      if (handOver) {
         await failover.enqueue(claim.item, claim.marker);
       } else if (!interrupted && this.leaving && config.failover) {
         await failover.cancel(claim.item, claim.marker);
       }
+      if (source === 'FAILOVER') {
+        await failover.release(claim.item);
+      }
+      await execution.registerComplete([claim]);
+    } catch (error) {
+      // ZooKeeper out of reach: done once it is back (`onSessionRenewed`, `onLease`), so the marker does not stay.
+      (this.leftovers ??= []).push({ claim, handOver });
+      throw error;
     }
-    if (source === 'FAILOVER') {
-      await failover.release(claim.item);
+  }
+
+  /** Cleans up after runs whose end could not be recorded (ZooKeeper was out of reach). */
+  private releaseLeftovers(): void {
+    const leftovers = this.leftovers?.splice(0) ?? [];
+    const { failover, execution } = this.deps;
+    for (const { claim, handOver } of leftovers) {
+      execution
+        .releaseForeign(claim, handOver ? () => failover.enqueue(claim.item, claim.marker) : undefined)
+        .catch(() => (this.leftovers ??= []).push({ claim, handOver }));
     }
-    await execution.registerComplete([claim]);
+  }
+
+  /** A new session replaced an expired one: clean up after the old one's runs. */
+  onSessionRenewed(): void {
+    this.releaseLeftovers();
   }
 
   /** `{jobName}@-@{items}@-@READY@-@{ip}@-@{pid}`, rebuilt only when the items change. */

@@ -36,8 +36,6 @@ export const REGISTRY_CENTER_DEFAULTS = {
 export const LEASE_FRACTION = 0.5;
 // A heartbeat is sent when nothing was answered for this share of the session timeout.
 const HEARTBEAT_FRACTION = 0.2;
-// How long a session that gets no answer may take to reconnect after a probe got through.
-const PROBE_GRACE_MS = 2_000;
 
 type ResolvedOptions = Required<Omit<RegistryCenterOptions, 'digest'>> & Pick<RegistryCenterOptions, 'digest'>;
 
@@ -60,7 +58,6 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   private leaseHeld = false;
   private leaseTimer?: NodeJS.Timeout;
   private heartbeating = false;
-  private probing = false;
 
   constructor(options: RegistryCenterOptions) {
     super();
@@ -360,8 +357,9 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     const session = this.session;
     const timeout = this.sessionTimeout;
     const age = session && !session.isEnded ? Date.now() - session.lastContact : Infinity;
-    if (session && Number.isFinite(age) && age > timeout * LEASE_FRACTION) {
-      this.probe(session);
+    if (session && !session.isConnected && Number.isFinite(age) && age > timeout) {
+      this.abandon(session);
+      return;
     }
     if (age >= timeout * HEARTBEAT_FRACTION) {
       this.heartbeat();
@@ -382,48 +380,17 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   }
 
   /**
-   * The session has had no answer for the lease (its items are stopped already). If ZooKeeper is down, the session
-   * lives on (a server restarted with its data gives every session a fresh timeout), so wait. But if a new connection
-   * gets through while this session still cannot, the server has expired it without the client hearing, or never knew
-   * it (a server restarted empty refuses a client that has seen later transactions than its own, and the client would
-   * retry for ever): then close it and open a new session.
+   * Gives up a session that has been disconnected, without an answer, for a whole session timeout: the server has
+   * expired it by now (or will as soon as it is back), or never knew it (a server restarted empty refuses a client
+   * that has seen later transactions than its own, and the client would retry for ever). A new session starts; the
+   * instance cleans up after the old one itself (see `ExecutionService.releaseForeign`).
    */
-  private probe(session: ZookeeperSession): void {
-    if (this.probing || this.closed) {
-      return;
-    }
-    this.probing = true;
-    const { serverLists, connectionTimeoutMilliseconds, digest } = this.options;
-    const probe = new ZookeeperSession(serverLists, this.sessionTimeout, digest);
-    probe
-      .open(Math.min(connectionTimeoutMilliseconds, this.sessionTimeout))
-      .then(
-        () => true,
-        () => false,
-      )
-      .then(async (reachable) => {
-        probe.close();
-        if (reachable) {
-          // The session's own reconnection may be under way at this very moment: give it a moment.
-          await sleep(PROBE_GRACE_MS);
-          if (
-            session === this.session &&
-            !session.isEnded &&
-            Date.now() - session.lastContact > this.leaseMilliseconds
-          ) {
-            this.abandon(session);
-          }
-        }
-      })
-      .finally(() => (this.probing = false));
-  }
-
   private abandon(session: ZookeeperSession): void {
     if (this.closed || session !== this.session) {
       return;
     }
     this.logger.error(
-      `ZooKeeper session ${session.sessionId} gets no answer while ZooKeeper accepts new sessions; opening a new session`,
+      `ZooKeeper session ${session.sessionId} got no answer for ${this.sessionTimeout} ms; opening a new session`,
     );
     session.close();
     this.checkLease();

@@ -123,6 +123,27 @@ describe('fault tolerance', () => {
     expectInvariants();
   });
 
+  it('a failover taker that dies in the middle of the item hands it on again', async () => {
+    await startLong({ MISFIRE: 'false' });
+    const victim = await longRun();
+    killedAt.set(victim.instance, Date.now());
+    await cluster.instances.get(victim.instance)!.stop('SIGKILL');
+    const first = await runWhere((r) => r.item === 0 && r.source === 'FAILOVER', 10_000, 'the first failover run');
+    await waitFor(() => Date.now() >= first.start + 500, 2_000);
+    killedAt.set(first.instance, Date.now());
+    await cluster.instances.get(first.instance)!.stop('SIGKILL');
+
+    const second = await runWhere(
+      (r) => r.item === 0 && r.source === 'FAILOVER' && r.start > first.start,
+      SESSION_TIMEOUT_MS + 5_000,
+      'the second failover run',
+    );
+    expect(second.fireTime).toBe(victim.fireTime);
+    expect([victim.instance, first.instance]).not.toContain(second.instance);
+    expect(second.token).toBeGreaterThan(first.token);
+    expectInvariants();
+  });
+
   it('SIGTERM in the middle of an item: after the grace period the item is handed over within 1 s', async () => {
     await startLong({ GRACE_MS: '300' });
     const victim = await longRun();

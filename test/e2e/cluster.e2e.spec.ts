@@ -1,4 +1,5 @@
 import { ZookeeperRegistryCenter } from '../../lib';
+import { RESHARD_MARGIN_MS } from '../../lib/coordination';
 import { Cluster, nowSecond, untilSecond } from '../support/cluster';
 import { waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 
@@ -69,8 +70,8 @@ describe('a cluster of instances', () => {
     const joined = Number(joining.of('started')[0].at);
     await waitFor(() => joining.of('run').length > 0, 5000, 'the new instance to run an item');
     const firstRun = Math.min(...joining.of('run').map((e) => Number(e.at)));
-    // The next fire, or the one after when the join came within the reshard margin (100 ms) of a fire.
-    expect(Math.floor(firstRun / 1000)).toBeLessThanOrEqual(Math.floor((joined + 100) / 1000) + 1);
+    // The next fire, or the one after when the join came within the reshard margin of a fire.
+    expect(Math.floor(firstRun / 1000)).toBeLessThanOrEqual(Math.floor((joined + RESHARD_MARGIN_MS) / 1000) + 1);
     const afterJoin = nowSecond() + 1;
     await untilSecond(afterJoin + 3);
     const owners = expectEveryItemOncePerFire(afterJoin, afterJoin + 2);

@@ -30,7 +30,8 @@ export class Cluster {
         item: Number(e.item),
         at: Number(e.at),
         ip: String(e.ip),
-        second: Math.floor(Number(e.at) / 1000),
+        // The fire the run belongs to (a run delayed past the next second, or a misfire run, still counts for it).
+        second: Math.floor(Number(e.fireTime ?? e.at) / 1000),
       })),
     );
   }
@@ -47,7 +48,7 @@ export class Cluster {
     return result;
   }
 
-  /** Pairs (second, item) that ran more than once, over the whole run. */
+  /** Pairs (fire second, item) that ran more than once, over the whole run. */
   duplicates(): string[] {
     const seen = new Map<string, number>();
     for (const run of this.runs()) {
