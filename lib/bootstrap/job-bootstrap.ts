@@ -123,7 +123,7 @@ export class JobBootstrap {
     this.unsubscribe = cache.subscribe((event) => this.onRegistryChange(event));
     if (elected) {
       await sharding.shardNowIfAlone(config, this.deps.shardingStrategy());
-      this.sweep();
+      this.sweep(true);
     }
     this.lastReconcile = Date.now();
     this.schedule(config);
@@ -248,7 +248,7 @@ export class JobBootstrap {
     const elected = await this.leader.elect();
     if (elected) {
       await this.deps!.sharding.setReshardingFlag();
-      this.sweep();
+      this.sweep(true);
     }
     return elected;
   }
@@ -257,9 +257,10 @@ export class JobBootstrap {
    * The leader's look for items left running by instances that are gone (`FailoverService.recoverCrashed`); runs one
    * at a time, once more if asked meanwhile.
    */
-  private sweep(): void {
+  private sweep(justElected = false): void {
     const deps = this.deps;
-    if (this.stopping || !deps || !this.leader?.isLeader()) {
+    // (Right after winning the election the cache may not show this instance as the leader yet.)
+    if (this.stopping || !deps || !(justElected || this.leader?.isLeader())) {
       return;
     }
     if (this.sweeping) {

@@ -4,6 +4,7 @@ import { ResolvedJobConfiguration } from '../interfaces';
 import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { waitForCache } from './cache-wait';
+import { parseRunningMarker } from './execution.service';
 import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
 import { LeaderService } from './leader.service';
@@ -271,9 +272,12 @@ export class ShardingService {
     }
   }
 
+  /** Whether an item runs on a live instance (markers of instances that are gone wait for failover, not for us). */
   private hasRunningItems(total: number): boolean {
+    const live = new Set(this.cache.getChildren(this.paths.instances));
     for (let item = 0; item < total; item++) {
-      if (this.cache.has(this.paths.running(item))) {
+      const marker = this.cache.get(this.paths.running(item));
+      if (marker !== undefined && live.has(parseRunningMarker(marker)?.instanceId ?? '')) {
         return true;
       }
     }
