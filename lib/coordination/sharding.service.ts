@@ -121,6 +121,11 @@ export class ShardingService {
     return this.items;
   }
 
+  /** The fire the assignment in use was made for (its stamp), or 0. */
+  get assignmentFireTime(): number {
+    return Number(this.ownedEpoch ?? 0) || 0;
+  }
+
   /** The zxid of the item's assignment: the fencing token of runs without a `running` marker. */
   assignmentToken(item: number): number {
     return Math.max(this.tokens.get(item) ?? 0, this.cache.getStat(this.paths.shardingInstance(item))?.mzxid ?? 0);

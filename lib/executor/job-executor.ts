@@ -124,7 +124,16 @@ export class JobExecutor implements AbortRegistry {
       source = 'MISFIRE';
     }
     if (sharding.isShardingNecessary(fireTime) || sharding.isStale()) {
-      const runAfterSharding = () => this.fireItems(fireTime, source) ?? DONE;
+      const runAfterSharding = () => {
+        // A fire that waited past a newer assignment's fire is not run: whoever held its items then has run them.
+        if (sharding.assignmentFireTime > fireTime) {
+          logger.warn(
+            `Job "${config.name}": the fire of ${new Date(fireTime).toISOString()} came after a newer assignment; skipped`,
+          );
+          return DONE;
+        }
+        return this.fireItems(fireTime, source) ?? DONE;
+      };
       return sharding.prepare(config, this.deps.shardingStrategy(), fireTime).then(runAfterSharding, (error) => {
         logger.error(`Job "${config.name}": resharding failed, running with the current assignment: ${error}`);
         return runAfterSharding();
