@@ -322,15 +322,7 @@ export class JobBootstrap {
     }
     const zone = config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined;
     this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), (fireTime, missed) =>
-      this.fire(fireTime, missed),
-    );
-  }
-
-  private fire(fireTime: number, missed: boolean): void {
-    this.executor!.fire(fireTime, missed)?.catch((error) =>
-      logger.error(
-        `Job "${this.name}" execution failed: ${error instanceof Error ? (error.stack ?? error.message) : error}`,
-      ),
+      this.executor!.trigger(fireTime, missed),
     );
   }
 

@@ -1,4 +1,4 @@
-import { RegistryCenter } from '../registry-center';
+import { hasCode, RegistryCenter } from '../registry-center';
 
 /** ElasticJob's node for reading ZooKeeper's clock: its modification time is the server's time of the write. */
 export const SYSTEM_TIME_PATH = '/systemTime/current';
@@ -31,9 +31,16 @@ export class ClockService {
   }
 
   private async measure(): Promise<number> {
-    await this.registry.persist(SYSTEM_TIME_PATH, '');
-    const sent = Date.now();
-    const stat = await this.registry.update(SYSTEM_TIME_PATH, '');
+    let sent = Date.now();
+    const stat = await this.registry.update(SYSTEM_TIME_PATH, '').catch(async (error) => {
+      if (!hasCode(error, 'NO_NODE')) {
+        throw error;
+      }
+      // The first measurement in this namespace: create the node, then time a write to it.
+      await this.registry.persist(SYSTEM_TIME_PATH, '');
+      sent = Date.now();
+      return this.registry.update(SYSTEM_TIME_PATH, '');
+    });
     const received = Date.now();
     const server = stat.mtime;
     this.offset = server < sent ? sent - server : server > received ? received - server : 0;

@@ -1,4 +1,4 @@
-import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import { JobNodePath } from './job-node-path';
 
 /** How one item's run was started: the marker it wrote, and the zxid of that write (its fencing token). */
@@ -116,11 +116,7 @@ export class ExecutionService {
       return;
     }
     await handOver?.();
-    await this.registry.remove(path, { recursive: false, version: node.stat.version }).catch((error) => {
-      if (!hasCode(error, 'BAD_VERSION')) {
-        throw error;
-      }
-    });
+    await this.registry.remove(path, { recursive: false, version: node.stat.version }).catch(ignoring('BAD_VERSION'));
   }
 
   /**
@@ -134,11 +130,7 @@ export class ExecutionService {
     for (const claim of claims.filter((c) => c.sessionId === session)) {
       const path = this.paths.running(claim.item);
       await this.registry.remove(path, { recursive: false });
-      await this.registry.create(path, claim.marker, 'EPHEMERAL').catch((error) => {
-        if (!hasCode(error, 'NODE_EXISTS')) {
-          throw error;
-        }
-      });
+      await this.registry.create(path, claim.marker, 'EPHEMERAL').catch(ignoring('NODE_EXISTS'));
     }
   }
 

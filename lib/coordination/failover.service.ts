@@ -1,13 +1,13 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
-import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
+import { sleep } from '../utils';
 import { parseRunningMarker } from './execution.service';
 import { JobNodePath } from './job-node-path';
 
 const logger = new Logger(LOGGER_CONTEXT);
 /** How long the sweep waits before it takes the markers of an instance that is missing as left by a dead one. */
 export const SWEEP_GRACE_MS = 500;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Failover of one job. Items whose run was cut short (their instance died, lost its lease, or left before they
@@ -49,11 +49,7 @@ export class FailoverService {
     if (node?.data === origin) {
       await this.registry
         .remove(this.paths.leaderFailoverItem(item), { recursive: false, version: node.stat.version })
-        .catch((error) => {
-          if (!hasCode(error, 'BAD_VERSION')) {
-            throw error;
-          }
-        });
+        .catch(ignoring('BAD_VERSION'));
     }
   }
 
@@ -71,11 +67,9 @@ export class FailoverService {
   /** The claimed run has its own marker now: the entry can go, and `failovering` shows who runs it. */
   async begin(item: number): Promise<void> {
     await this.registry.remove(this.paths.leaderFailoverItem(item), { recursive: false });
-    await this.registry.create(this.paths.failovering(item), this.instanceId, 'EPHEMERAL').catch((error) => {
-      if (!hasCode(error, 'NODE_EXISTS')) {
-        throw error;
-      }
-    });
+    await this.registry
+      .create(this.paths.failovering(item), this.instanceId, 'EPHEMERAL')
+      .catch(ignoring('NODE_EXISTS'));
   }
 
   /** Clears this instance's claim of an item. */
@@ -113,11 +107,7 @@ export class FailoverService {
       }
       await this.registry
         .remove(this.paths.running(item), { recursive: false, version: node.stat.version })
-        .catch((error) => {
-          if (!hasCode(error, 'BAD_VERSION')) {
-            throw error;
-          }
-        });
+        .catch(ignoring('BAD_VERSION'));
       found.push(item);
     }
     if (found.length > 0) {

@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { hasCode, ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { waitForCache } from './cache-wait';
 import { parseRunningMarker } from './execution.service';
@@ -266,11 +266,7 @@ export class ShardingService {
       // Cleared only if nobody asked again meanwhile (then the next fire reshards once more).
       await this.registry
         .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
-        .catch((error) => {
-          if (!hasCode(error, 'BAD_VERSION')) {
-            throw error;
-          }
-        });
+        .catch(ignoring('BAD_VERSION'));
       return true;
     } finally {
       await this.registry.remove(this.paths.leaderShardingProcessing, { recursive: false });

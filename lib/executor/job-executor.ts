@@ -142,6 +142,11 @@ export class JobExecutor implements AbortRegistry {
     return this.fireItems(fireTime, source);
   }
 
+  /** `fire`, with a failed execution reported (the timer's entry point). */
+  trigger(fireTime: number, missed: boolean): void {
+    this.report(this.deps.config, this.fire(fireTime, missed));
+  }
+
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { config, server, sharding, execution } = this.deps;
@@ -238,7 +243,7 @@ export class JobExecutor implements AbortRegistry {
     const missedFire = this.leaseMissed;
     this.leaseMissed = undefined;
     if (missedFire !== undefined) {
-      this.report(this.deps.config, this.fire(missedFire, true));
+      this.trigger(missedFire, true);
     }
     [...(this.pendingMisfire?.keys() ?? [])].forEach((item) => this.runMisfire(item));
     this.claimFailover();

@@ -64,3 +64,12 @@ export class RegistryCenterError extends ElasticJobError {
 /** True when `error` is a `RegistryCenterError` with the given code. */
 export const hasCode = (error: unknown, code: string): boolean =>
   error instanceof RegistryCenterError && error.code === code;
+
+/** A `catch` handler that swallows errors with the given codes and rethrows any other: `.catch(ignoring('NODE_EXISTS'))`. */
+export const ignoring =
+  (...codes: string[]) =>
+  (error: unknown): void => {
+    if (!codes.some((code) => hasCode(error, code))) {
+      throw error;
+    }
+  };

@@ -13,10 +13,10 @@ import {
   TreeCache,
   CreateOutcome,
 } from './registry-center.interface';
-import { hasCode, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
+import { hasCode, ignoring, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
 import { SessionEnd, ZookeeperSession } from './zookeeper-session';
 import { CacheReader, ZookeeperTreeCache } from './zookeeper-tree-cache';
-import { stripUndefined } from '../utils';
+import { sleep, stripUndefined } from '../utils';
 
 /** ElasticJob's `ZookeeperConfiguration` defaults. */
 export const REGISTRY_CENTER_DEFAULTS = {
@@ -453,11 +453,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
         continue;
       }
       this.stats.writes++;
-      await this.retry((s) => s.create(absolute, '', 'PERSISTENT')).catch((error) => {
-        if (!hasCode(error, 'NODE_EXISTS')) {
-          throw error;
-        }
-      });
+      await this.retry((s) => s.create(absolute, '', 'PERSISTENT')).catch(ignoring('NODE_EXISTS'));
       this.rememberPath(absolute);
     }
   }
@@ -567,7 +563,6 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
 
 const isRetryable = (error: unknown) => error instanceof RegistryCenterError && RETRYABLE_CODES.has(error.code);
 const parentOf = (path: string) => path.slice(0, Math.max(path.lastIndexOf('/'), 0)) || '/';
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const nullIfNoNode = (error: unknown): null => {
   if (hasCode(error, 'NO_NODE')) {
     return null;

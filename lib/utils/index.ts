@@ -1,1 +1,2 @@
 export * from './strip-undefined';
+export * from './sleep';
