@@ -10,3 +10,5 @@ export const ID_SEPARATOR = '@-@';
 export const ELASTIC_DATAFLOW_JOB_METADATA = 'elastic-job:dataflow-job';
 /** ElasticJob's property holding a dataflow job's streaming switch. */
 export const STREAMING_PROCESS_PROP = 'streaming.process';
+/** Injection token of the job types (sharding strategies, error handlers) the application knows. */
+export const ELASTIC_JOB_KNOWN_TYPES = 'ELASTIC_JOB_KNOWN_TYPES';

@@ -30,3 +30,21 @@ export const clockTooFarOff = (jobName: string, offsetMs: number, maxTimeDiffSec
   `Job ${quote(jobName)}: "maxTimeDiffSeconds" ${maxTimeDiffSeconds}: the local clock is ${(
     Math.abs(offsetMs) / 1000
   ).toFixed(1)} s ${offsetMs > 0 ? 'ahead of' : 'behind'} ZooKeeper's; fix the clock (NTP) or raise maxTimeDiffSeconds`;
+
+export const unknownJob = (jobName: string, namespace: string) =>
+  `Job ${quote(jobName)}: no such job in namespace ${quote(namespace)} (no "config" node)`;
+
+export const unknownServer = (jobName: string | undefined, serverIp: string, namespace: string) =>
+  jobName === undefined
+    ? `Server ${quote(serverIp)}: no job of namespace ${quote(namespace)} is registered on it`
+    : `Job ${quote(jobName)}: server ${quote(serverIp)} is not registered for it`;
+
+export const unknownItem = (jobName: string, item: unknown, shardingTotalCount: number) =>
+  `Job ${quote(jobName)}: invalid "item" ${quote(item)}: must be an integer from 0 to ${
+    shardingTotalCount - 1
+  } (shardingTotalCount ${shardingTotalCount})`;
+
+export const missingOperationTarget = (operation: string) => `${operation}: give a job name, a server ip, or both`;
+
+export const nothingToTrigger = (jobName: string) =>
+  `Job ${quote(jobName)}: no instance runs it, nothing to trigger (start an application that declares it)`;

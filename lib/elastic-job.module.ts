@@ -1,12 +1,29 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
-import { ELASTIC_JOB_MODULE_OPTIONS } from './elastic-job.constants';
+import { ELASTIC_JOB_KNOWN_TYPES, ELASTIC_JOB_MODULE_OPTIONS } from './elastic-job.constants';
 import { ElasticJobExplorer } from './elastic-job.explorer';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
 import { JobRegistry } from './elastic-job.registry';
 import { ElasticJobModuleAsyncOptions, ElasticJobModuleOptions, ElasticJobOptionsFactory } from './interfaces';
+import {
+  JobConfigurationApi,
+  JobOperateApi,
+  JobStatisticsApi,
+  ServerStatisticsApi,
+  ShardingOperateApi,
+  ShardingStatisticsApi,
+} from './lifecycle';
 import { RegistryCenter } from './registry-center';
+
+const OPERATIONS_APIS = [
+  JobOperateApi,
+  JobConfigurationApi,
+  JobStatisticsApi,
+  ServerStatisticsApi,
+  ShardingStatisticsApi,
+  ShardingOperateApi,
+];
 
 const CORE_PROVIDERS: Provider[] = [
   ElasticJobMetadataAccessor,
@@ -18,8 +35,14 @@ const CORE_PROVIDERS: Provider[] = [
     useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.registry,
     inject: [ElasticJobOrchestrator],
   },
+  {
+    provide: ELASTIC_JOB_KNOWN_TYPES,
+    useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.primary.knownTypes,
+    inject: [ElasticJobOrchestrator],
+  },
+  ...OPERATIONS_APIS,
 ];
-const EXPORTS = [JobRegistry, RegistryCenter];
+const EXPORTS = [JobRegistry, RegistryCenter, ...OPERATIONS_APIS];
 
 /**
  * Distributed, sharded job scheduling coordinated through ZooKeeper. Import it once, in the root module:

@@ -25,6 +25,7 @@ import { ElasticJobModuleOptions, JobConfiguration, JobErrorHandler } from './in
 import { RegistryCenter, ZookeeperRegistryCenter } from './registry-center';
 import { BUILT_IN_SHARDING_STRATEGIES, JobShardingStrategy } from './sharding';
 import { CronScheduler } from './trigger';
+import { mapConcurrently } from './utils';
 
 /** A job found by the explorer or added at runtime. */
 export interface DeclaredJob {
@@ -55,7 +56,8 @@ export class ElasticJobOrchestrator
   private readonly jobs = new Map<string, { bootstrap: JobBootstrap; source: string }>();
   private readonly errorHandlers: Map<string, JobErrorHandler>;
   private readonly shardingStrategies: Map<string, JobShardingStrategy>;
-  private readonly knownTypes: KnownTypes;
+  /** Error handler and sharding strategy types this application knows (built-in and custom). */
+  readonly knownTypes: KnownTypes;
   private readonly scheduler = new CronScheduler();
   private registryCenter?: ZookeeperRegistryCenter;
   private clock?: ClockService;
@@ -129,17 +131,31 @@ export class ElasticJobOrchestrator
     }
   }
 
-  /** Stops a job on this instance and removes its instance node; its configuration stays in the registry. */
+  /**
+   * Stops a job on this instance and removes this instance's nodes of it (instance, trigger, running markers, and the
+   * server node when no other instance of this server runs it); its configuration stays in the registry.
+   */
   async removeJob(name: string): Promise<boolean> {
     const primary = this.primary;
-    const entry = primary.jobs.get(name);
-    if (!entry) {
-      return false;
+    const entry = await primary.endJob(name);
+    if (entry && primary.started) {
+      await entry.bootstrap
+        .removeServerIfLast()
+        .catch((error) => primary.logger.warn(`Job "${name}": could not remove its server node: ${error}`));
     }
-    primary.jobs.delete(name);
-    await entry.bootstrap.stop(primary.options.shutdownGracePeriodMilliseconds);
+    return entry !== undefined;
+  }
+
+  /** Stops a job and forgets it (its server node stays: `JobOperateApi.shutdown`, or the first step of `removeJob`). */
+  private async endJob(name: string): Promise<{ bootstrap: JobBootstrap } | undefined> {
+    const entry = this.jobs.get(name);
+    if (!entry) {
+      return undefined;
+    }
+    this.jobs.delete(name);
+    await entry.bootstrap.stop(this.options.shutdownGracePeriodMilliseconds);
     await entry.bootstrap.close();
-    return true;
+    return entry;
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -163,13 +179,7 @@ export class ElasticJobOrchestrator
       }),
     );
     const bootstraps = [...this.jobs.values()].map((entry) => entry.bootstrap);
-    let next = 0;
-    const worker = async () => {
-      while (next < bootstraps.length) {
-        await bootstraps[next++].start();
-      }
-    };
-    await Promise.all(Array.from({ length: Math.min(START_CONCURRENCY, bootstraps.length) }, worker));
+    await mapConcurrently(bootstraps, START_CONCURRENCY, (bootstrap) => bootstrap.start());
     this.scheduler.start();
     this.housekeeping = setInterval(() => this.houseKeep(), HOUSEKEEPING_INTERVAL_MS);
     this.housekeeping.unref();
@@ -239,6 +249,8 @@ export class ElasticJobOrchestrator
       errorHandlers: this.errorHandlers,
       shardingStrategies: this.shardingStrategies,
       knownTypes: this.knownTypes,
+      shutDown: (name) =>
+        void this.endJob(name).catch((error) => this.logger.warn(`Job "${name}": shutdown failed: ${error}`)),
     };
   }
 }

@@ -1,9 +1,17 @@
 export * from './decorators';
 export * from './interfaces';
-export { ElasticJobError, JobConfigurationError, ModuleOptionsError } from './errors';
+export { ElasticJobError, JobConfigurationError, JobOperationError, ModuleOptionsError } from './errors';
 export { ElasticJobModule } from './elastic-job.module';
 export type { JobShardingStrategy } from './sharding';
 export { JobRegistry } from './elastic-job.registry';
+export {
+  JobConfigurationApi,
+  JobOperateApi,
+  JobStatisticsApi,
+  ServerStatisticsApi,
+  ShardingOperateApi,
+  ShardingStatisticsApi,
+} from './lifecycle';
 export type { RegisteredJob } from './elastic-job.registry';
 export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';
 export type {

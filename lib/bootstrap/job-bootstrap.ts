@@ -11,8 +11,9 @@ import {
   LeaderService,
   ServerService,
   ShardingService,
+  TriggerService,
 } from '../coordination';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
+import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
 import { clockTooFarOff } from '../elastic-job.messages';
 import { JobConfigurationError } from '../errors';
 import { JobExecutor, JobExecutorDependencies, JobHandler } from '../executor';
@@ -33,6 +34,8 @@ export interface JobBootstrapContext {
   readonly shardingStrategies: Map<string, JobShardingStrategy>;
   readonly knownTypes: KnownTypes;
   readonly clock: ClockService;
+  /** Ends the job on this instance (its instance node was removed by an operator: `JobOperateApi.shutdown`). */
+  readonly shutDown: (jobName: string) => void;
 }
 
 /**
@@ -42,6 +45,8 @@ export interface JobBootstrapContext {
  */
 export class JobBootstrap {
   private readonly paths: JobNodePath;
+  private readonly instancePath: string;
+  private readonly triggerPath: string;
   private readonly configService: ConfigService;
   private cache?: TreeCache;
   private executor?: JobExecutor;
@@ -63,6 +68,8 @@ export class JobBootstrap {
     private readonly handler: JobHandler,
   ) {
     this.paths = new JobNodePath(local.name);
+    this.instancePath = this.paths.instance(context.identity.instanceId);
+    this.triggerPath = this.paths.triggerInstance(context.identity.instanceId);
     this.configService = new ConfigService(context.registry, this.paths, context.knownTypes);
   }
 
@@ -128,6 +135,9 @@ export class JobBootstrap {
     this.lastReconcile = Date.now();
     this.schedule(config);
     this.executor.claimFailover();
+    if (cache.has(this.triggerPath)) {
+      this.onTrigger();
+    }
   }
 
   /** The lease was lost or regained (see `RegistryCenter.hasLease`). */
@@ -212,10 +222,18 @@ export class JobBootstrap {
     this.stopping = true;
     const deadline = Date.now() + graceMs;
     const deps = this.deps;
+    const { registry } = this.context;
     try {
-      if (deps && this.context.registry.isConnected()) {
+      if (deps && registry.isConnected() && !(await registry.exists(this.paths.config))) {
+        // The job is being removed from the registry (`JobConfigurationApi.removeJobConfiguration`): write nothing
+        // that would bring its nodes back; running items are not handed over.
+        deps.config = { ...deps.config, failover: false };
+        await this.instance?.removeInstance();
+        await this.leader?.resign();
+      } else if (deps && registry.isConnected()) {
         await this.executor?.prepareLeave();
         await this.instance?.removeInstance();
+        await registry.remove(this.triggerPath, { recursive: false });
         await this.leader?.resign();
         const others = deps.sharding.availableInstances().filter((id) => id !== this.context.identity.instanceId);
         if (others.length > 0 && this.unschedule) {
@@ -238,6 +256,19 @@ export class JobBootstrap {
   /** Drops the cache (the instance node went in `stop`; a closing session removes the rest). */
   async close(): Promise<void> {
     this.cache?.close();
+  }
+
+  /**
+   * Removes this server's `servers/{ip}` node when no other instance of this server runs the job (the job was removed
+   * from this instance at runtime: `JobRegistry.removeJob`).
+   */
+  async removeServerIfLast(): Promise<void> {
+    const { registry, identity } = this.context;
+    const ipPrefix = `${identity.ip}${ID_SEPARATOR}`;
+    const instances = await registry.getChildren(this.paths.instances);
+    if (!instances.some((id) => id.startsWith(ipPrefix)) && (await registry.exists(this.paths.config))) {
+      await registry.remove(this.paths.server(identity.ip), { recursive: false });
+    }
   }
 
   /** Tries to lead; a new leader does not know what changed while there was none, so it asks for a reshard. */
@@ -271,6 +302,7 @@ export class JobBootstrap {
       do {
         this.sweepAgain = false;
         await deps.failover.recoverCrashed(deps.config.failover && deps.config.monitorExecution);
+        await new TriggerService(this.context.registry, this.paths).removeStale();
       } while (this.sweepAgain && !this.stopping);
     })()
       .catch((error) => logger.warn(`Job "${this.name}": looking for crashed items failed: ${error}`))
@@ -333,6 +365,12 @@ export class JobBootstrap {
       work.catch((error) => logger.warn(`Job "${this.name}": ${what} failed: ${error}`));
     if (path === paths.config) {
       this.onConfigChange(event);
+    } else if (path === this.triggerPath) {
+      if (event.type !== 'NODE_REMOVED') {
+        this.onTrigger();
+      }
+    } else if (path === this.instancePath && event.type === 'NODE_REMOVED') {
+      background(this.onInstanceRemoved(), 'shutting the job down');
     } else if (path === paths.leaderElectionInstance && event.type === 'NODE_REMOVED') {
       if (this.deps?.server.isEnabled()) {
         background(this.elect(), 'leader election');
@@ -368,6 +406,39 @@ export class JobBootstrap {
     }
   }
 
+  /** `trigger/{instanceId}` appeared: clears it and runs the job once for this instance's items (queued if busy). */
+  private onTrigger(): void {
+    const { cache, executor } = this;
+    if (this.stopping || !cache || !executor) {
+      return;
+    }
+    // The operator's APIs write ZooKeeper's time of the trigger, the same for every instance; other tools write
+    // nothing, and then the node's creation time stands in.
+    const written = Number(cache.get(this.triggerPath));
+    const fireTime = written > 0 ? written : (cache.getStat(this.triggerPath)?.ctime ?? Date.now());
+    this.context.registry
+      .remove(this.triggerPath, { recursive: false })
+      .catch((error) => logger.warn(`Job "${this.name}": could not clear its trigger: ${error}`));
+    logger.log(`Job "${this.name}": triggered by an operator`);
+    executor.triggerByOperator(fireTime);
+  }
+
+  /**
+   * This instance's node is gone while its session lives: an operator shut the job down on this instance
+   * (`JobOperateApi.shutdown` / `remove`, as ElasticJob's tools do). (A node lost with its session is re-created
+   * before the cache sees anything, so it is still there when looked up.)
+   */
+  private async onInstanceRemoved(): Promise<void> {
+    const { registry } = this.context;
+    if (this.stopping || !registry.isConnected() || (await registry.exists(this.instancePath))) {
+      return;
+    }
+    logger.warn(
+      `Job "${this.name}": shut down on this instance by an operator; restart the application to run it again`,
+    );
+    this.context.shutDown(this.name);
+  }
+
   private onTopologyChange(background: (work: Promise<unknown>, what: string) => void): void {
     const { leader, deps } = this;
     if (!leader || !deps) {
@@ -397,6 +468,13 @@ export class JobBootstrap {
         config.shardingTotalCount,
       );
       this.schedule(config);
+      if (config.disabled !== previous.disabled) {
+        // As a start with this configuration would: the server's switch follows `disabled` (and the election and the
+        // resharding follow the switch).
+        ServerService.register(this.context.registry, this.paths, this.context.identity, !config.disabled).catch(
+          (error) => logger.warn(`Job "${this.name}": could not switch its server: ${error}`),
+        );
+      }
       if (config.shardingTotalCount !== previous.shardingTotalCount && this.leader?.isLeader()) {
         this.deps.sharding
           .setReshardingFlag()

@@ -9,3 +9,4 @@ export * from './cache-wait';
 export * from './leader.service';
 export * from './failover.service';
 export * from './clock.service';
+export * from './trigger.service';

@@ -29,3 +29,16 @@ export class ModuleOptionsError extends ElasticJobError {
     super(message);
   }
 }
+
+/** An operation of the operations APIs (or the CLI) cannot be done: unknown job, server or item, or a bad argument. */
+export class JobOperationError extends ElasticJobError {
+  constructor(
+    message: string,
+    /** The job the error is about, if one. */
+    readonly jobName: string | undefined,
+    /** The argument at fault (`jobName`, `serverIp`, `item`, ...). */
+    readonly field: string,
+  ) {
+    super(message);
+  }
+}

@@ -75,6 +75,8 @@ export class JobExecutor implements AbortRegistry {
   private leaseMissed?: number;
   // Runs whose marker could not be removed (or item handed over) when they ended.
   private leftovers?: Array<{ claim: RunClaim; handOver: boolean }>;
+  // A trigger that came while items of this job ran here: run once when they have all ended.
+  private pendingTrigger = false;
   private stopped = false;
   private leaving = false;
   private claimingFailover = false;
@@ -103,7 +105,7 @@ export class JobExecutor implements AbortRegistry {
    */
   fire(fireTime: number, missed = false): Promise<void> | undefined {
     const { config, server, sharding, registry } = this.deps;
-    if (this.stopped || !server.isEnabled()) {
+    if (this.stopped || config.disabled || !server.isEnabled()) {
       return undefined;
     }
     if (!registry.hasLease()) {
@@ -147,10 +149,23 @@ export class JobExecutor implements AbortRegistry {
     this.report(this.deps.config, this.fire(fireTime, missed));
   }
 
+  /**
+   * A trigger by an operator (`JobOperateApi.trigger`): fires now for this instance's items, or, when items of the job
+   * are running here, once right after they have all ended (triggers meanwhile collapse into that one). `fireTime` is
+   * the trigger's time, the same on every instance; a trigger older than the assignment in use runs under it.
+   */
+  triggerByOperator(fireTime: number): void {
+    if (this.running.size > 0 || (this.starting?.size ?? 0) > 0) {
+      this.pendingTrigger = true;
+      return;
+    }
+    this.trigger(Math.max(fireTime, this.deps.sharding.assignmentFireTime), false);
+  }
+
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { config, server, sharding, execution } = this.deps;
-    if (this.stopped || !server.isEnabled()) {
+    if (this.stopped || config.disabled || !server.isEnabled()) {
       return undefined;
     }
     const monitored = config.monitorExecution;
@@ -212,7 +227,7 @@ export class JobExecutor implements AbortRegistry {
   runMisfire(item: number): void {
     const { config, server, sharding, execution, registry } = this.deps;
     const fireTime = this.pendingMisfire?.get(item);
-    if (fireTime === undefined || this.running.has(item) || this.stopped || !server.isEnabled()) {
+    if (fireTime === undefined || this.running.has(item) || this.stopped || config.disabled || !server.isEnabled()) {
       return;
     }
     if (!registry.hasLease() || (config.monitorExecution && execution.isRunningElsewhere(item))) {
@@ -262,6 +277,7 @@ export class JobExecutor implements AbortRegistry {
       this.running.size > 0 ||
       !config.failover ||
       !config.monitorExecution ||
+      config.disabled ||
       !server.isEnabled() ||
       !registry.hasLease()
     ) {
@@ -631,6 +647,10 @@ export class JobExecutor implements AbortRegistry {
     if (this.running.size === 0) {
       if (this.idle.length > 0) {
         this.idle.splice(0).forEach((resolve) => resolve());
+      }
+      if (this.pendingTrigger) {
+        this.pendingTrigger = false;
+        setImmediate(() => this.triggerByOperator(Date.now()));
       }
       if (this.deps.config.failover) {
         setImmediate(() => this.claimFailover());

@@ -3,3 +3,4 @@ export * from './job-configuration.interface';
 export * from './job-error-handler.interface';
 export * from './sharding-context.interface';
 export * from './dataflow-job.interface';
+export * from './job-operations.interface';

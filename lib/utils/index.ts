@@ -1,2 +1,3 @@
 export * from './strip-undefined';
 export * from './sleep';
+export * from './map-concurrently';
