@@ -164,11 +164,7 @@ export class JobBootstrap {
     if (!(await registry.exists(this.paths.server(identity.ip)))) {
       await ServerService.register(registry, this.paths, identity, !deps.config.disabled);
     }
-    if (
-      deps.server.isEnabled() &&
-      !deps.config.disabled &&
-      !(await registry.exists(this.paths.leaderElectionInstance))
-    ) {
+    if (deps.server.isEnabled() && !(await registry.exists(this.paths.leaderElectionInstance))) {
       await this.elect();
     } else if (this.leader.isLeader()) {
       this.sweep();

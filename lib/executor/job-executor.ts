@@ -105,7 +105,7 @@ export class JobExecutor implements AbortRegistry {
    */
   fire(fireTime: number, missed = false): Promise<void> | undefined {
     const { config, server, sharding, registry } = this.deps;
-    if (this.stopped || config.disabled || !server.isEnabled()) {
+    if (this.stopped || !server.isEnabled()) {
       return undefined;
     }
     if (!registry.hasLease()) {
@@ -165,7 +165,7 @@ export class JobExecutor implements AbortRegistry {
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { config, server, sharding, execution } = this.deps;
-    if (this.stopped || config.disabled || !server.isEnabled()) {
+    if (this.stopped || !server.isEnabled()) {
       return undefined;
     }
     const monitored = config.monitorExecution;
@@ -227,7 +227,7 @@ export class JobExecutor implements AbortRegistry {
   runMisfire(item: number): void {
     const { config, server, sharding, execution, registry } = this.deps;
     const fireTime = this.pendingMisfire?.get(item);
-    if (fireTime === undefined || this.running.has(item) || this.stopped || config.disabled || !server.isEnabled()) {
+    if (fireTime === undefined || this.running.has(item) || this.stopped || !server.isEnabled()) {
       return;
     }
     if (!registry.hasLease() || (config.monitorExecution && execution.isRunningElsewhere(item))) {
@@ -277,7 +277,6 @@ export class JobExecutor implements AbortRegistry {
       this.running.size > 0 ||
       !config.failover ||
       !config.monitorExecution ||
-      config.disabled ||
       !server.isEnabled() ||
       !registry.hasLease()
     ) {

@@ -340,7 +340,23 @@ describe('@ElasticJob on one instance', () => {
     await expect(
       registry.addJob({ name: 'added', cron: '* * * * * ?', shardingTotalCount: 1 }, () => undefined),
     ).rejects.toThrow('Job "added": duplicate "name"');
+    await expect(
+      registry.addJob({ name: 'bad', cron: '* * * * * ?', shardingTotalCount: 0 }, () => undefined),
+    ).rejects.toThrow('Job "bad": invalid "shardingTotalCount" 0');
+    expect(registry.doesExist('bad')).toBe(false);
+    const rc = await inspector();
+    expect(await rc.getChildren('/added/instances')).toHaveLength(1);
+    expect(await rc.getChildren('/added/servers')).toHaveLength(1);
     expect(await registry.removeJob('added')).toBe(true);
+    // This instance's nodes of the job are gone; its configuration stays.
+    expect(await rc.getChildren('/added/instances')).toEqual([]);
+    expect(await rc.getChildren('/added/servers')).toEqual([]);
+    expect(await rc.getChildren('/added/trigger')).toEqual([]);
+    expect(await rc.exists('/added/sharding/0/running')).toBe(false);
+    expect(await rc.exists('/added/sharding/1/running')).toBe(false);
+    expect(await rc.exists('/added/leader/election/instance')).toBe(false);
+    expect(await rc.exists('/added/config')).toBe(true);
+    await rc.close();
     const count = log.of('added').length;
     await new Promise((resolve) => setTimeout(resolve, 1500));
     expect(log.of('added')).toHaveLength(count);
