@@ -21,6 +21,7 @@ import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
+import { OperatorListener } from './operator.listener';
 
 // One logger for all instances of this class: thousands of jobs need no logger each.
 const logger = new Logger(LOGGER_CONTEXT);
@@ -45,8 +46,7 @@ export interface JobBootstrapContext {
  */
 export class JobBootstrap {
   private readonly paths: JobNodePath;
-  private readonly instancePath: string;
-  private readonly triggerPath: string;
+  private readonly operator: OperatorListener;
   private readonly configService: ConfigService;
   private cache?: TreeCache;
   private executor?: JobExecutor;
@@ -68,8 +68,11 @@ export class JobBootstrap {
     private readonly handler: JobHandler,
   ) {
     this.paths = new JobNodePath(local.name);
-    this.instancePath = this.paths.instance(context.identity.instanceId);
-    this.triggerPath = this.paths.triggerInstance(context.identity.instanceId);
+    this.operator = new OperatorListener(context.registry, this.paths, context.identity.instanceId, {
+      trigger: (fireTime) => this.executor?.triggerByOperator(fireTime),
+      shutDown: () => context.shutDown(this.name),
+      isStopping: () => this.stopping,
+    });
     this.configService = new ConfigService(context.registry, this.paths, context.knownTypes);
   }
 
@@ -135,9 +138,7 @@ export class JobBootstrap {
     this.lastReconcile = Date.now();
     this.schedule(config);
     this.executor.claimFailover();
-    if (cache.has(this.triggerPath)) {
-      this.onTrigger();
-    }
+    this.operator.start(cache);
   }
 
   /** The lease was lost or regained (see `RegistryCenter.hasLease`). */
@@ -229,7 +230,7 @@ export class JobBootstrap {
       } else if (deps && registry.isConnected()) {
         await this.executor?.prepareLeave();
         await this.instance?.removeInstance();
-        await registry.remove(this.triggerPath, { recursive: false });
+        await this.operator.clearTrigger();
         await this.leader?.resign();
         const others = deps.sharding.availableInstances().filter((id) => id !== this.context.identity.instanceId);
         if (others.length > 0 && this.unschedule) {
@@ -361,12 +362,8 @@ export class JobBootstrap {
       work.catch((error) => logger.warn(`Job "${this.name}": ${what} failed: ${error}`));
     if (path === paths.config) {
       this.onConfigChange(event);
-    } else if (path === this.triggerPath) {
-      if (event.type !== 'NODE_REMOVED') {
-        this.onTrigger();
-      }
-    } else if (path === this.instancePath && event.type === 'NODE_REMOVED') {
-      background(this.onInstanceRemoved(), 'shutting the job down');
+    } else if (this.operator.handles(event)) {
+      return;
     } else if (path === paths.leaderElectionInstance && event.type === 'NODE_REMOVED') {
       if (this.deps?.server.isEnabled()) {
         background(this.elect(), 'leader election');
@@ -400,39 +397,6 @@ export class JobBootstrap {
     ) {
       executor.claimFailover();
     }
-  }
-
-  /** `trigger/{instanceId}` appeared: clears it and runs the job once for this instance's items (queued if busy). */
-  private onTrigger(): void {
-    const { cache, executor } = this;
-    if (this.stopping || !cache || !executor) {
-      return;
-    }
-    // The operator's APIs write ZooKeeper's time of the trigger, the same for every instance; other tools write
-    // nothing, and then the node's creation time stands in.
-    const written = Number(cache.get(this.triggerPath));
-    const fireTime = written > 0 ? written : (cache.getStat(this.triggerPath)?.ctime ?? Date.now());
-    this.context.registry
-      .remove(this.triggerPath, { recursive: false })
-      .catch((error) => logger.warn(`Job "${this.name}": could not clear its trigger: ${error}`));
-    logger.log(`Job "${this.name}": triggered by an operator`);
-    executor.triggerByOperator(fireTime);
-  }
-
-  /**
-   * This instance's node is gone while its session lives: an operator shut the job down on this instance
-   * (`JobOperateApi.shutdown` / `remove`, as ElasticJob's tools do). (A node lost with its session is re-created
-   * before the cache sees anything, so it is still there when looked up.)
-   */
-  private async onInstanceRemoved(): Promise<void> {
-    const { registry } = this.context;
-    if (this.stopping || !registry.isConnected() || (await registry.exists(this.instancePath))) {
-      return;
-    }
-    logger.warn(
-      `Job "${this.name}": shut down on this instance by an operator; restart the application to run it again`,
-    );
-    this.context.shutDown(this.name);
   }
 
   private onTopologyChange(background: (work: Promise<unknown>, what: string) => void): void {

@@ -29,6 +29,13 @@ describe('NestJS 12 application (ESM) in a real process', () => {
       const started = await app.waitForEvent('started', 30_000);
       expect(String(started.nest)).toMatch(/^12\./);
       expect(started.jobs).toEqual(['compat']);
+      expect(started.brief).toEqual({
+        jobName: 'compat',
+        status: 'OK',
+        cron: '* * * * * ?',
+        instanceCount: 1,
+        shardingTotalCount: 3,
+      });
       await app.waitForEvent('run', 15_000, 12);
       const bySecond = new Map<number, number[]>();
       for (const run of app.of('run')) {

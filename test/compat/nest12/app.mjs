@@ -4,7 +4,7 @@ import 'reflect-metadata';
 import { createRequire } from 'node:module';
 import { Injectable, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { ElasticJob, ElasticJobModule, JobRegistry } from 'nestjs-elasticjob';
+import { ElasticJob, ElasticJobModule, JobRegistry, JobStatisticsApi } from 'nestjs-elasticjob';
 
 const require = createRequire(import.meta.url);
 const emit = (event) => console.log(JSON.stringify(event));
@@ -33,4 +33,10 @@ Module({
 
 const app = await NestFactory.createApplicationContext(AppModule, { logger: ['error', 'warn'] });
 app.enableShutdownHooks();
-emit({ event: 'started', nest: require('@nestjs/core/package.json').version, jobs: app.get(JobRegistry).getJobNames() });
+emit({
+  event: 'started',
+  nest: require('@nestjs/core/package.json').version,
+  jobs: app.get(JobRegistry).getJobNames(),
+  // The operations APIs are injectable on NestJS 12 too.
+  brief: await app.get(JobStatisticsApi).getJobBriefInfo('compat'),
+});
