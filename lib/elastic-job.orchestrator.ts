@@ -36,7 +36,7 @@ export interface DeclaredJob {
 }
 
 // Jobs registered in parallel at start-up; bounded so that 10,000 jobs do not flood ZooKeeper.
-const START_CONCURRENCY = 64;
+const START_CONCURRENCY = 256;
 // How often the jobs look whether their reconcile is due, and the clock is measured again when a job checks it.
 const HOUSEKEEPING_INTERVAL_MS = CLOCK_CHECK_INTERVAL_MS;
 

@@ -102,10 +102,6 @@ export class JobBootstrap {
     this.instance = new InstanceService(registry, this.paths, identity);
     await this.instance.persistOnline();
     const elected = !config.disabled && (await LeaderService.tryElect(registry, this.paths, identity));
-    if (elected) {
-      // A new leader does not know what changed while there was none: reshard.
-      await registry.persist(this.paths.leaderShardingNecessary, '');
-    }
     const cache = (this.cache = await registry.cache(this.paths.root));
     this.leader = new LeaderService(registry, cache, this.paths, identity);
     const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader);
@@ -132,7 +128,10 @@ export class JobBootstrap {
     this.executor = new JobExecutor(this.deps);
     this.unsubscribe = cache.subscribe((event) => this.onRegistryChange(event));
     if (elected) {
-      await sharding.shardNowIfAlone(config, this.deps.shardingStrategy());
+      // A new leader does not know what changed while there was none: it shards now if alone, else at the next fire.
+      if (!(await sharding.shardAtOnceIfAlone(config, this.deps.shardingStrategy()))) {
+        await sharding.setReshardingFlag();
+      }
       this.sweep(true);
     }
     this.lastReconcile = Date.now();

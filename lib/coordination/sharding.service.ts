@@ -151,21 +151,30 @@ export class ShardingService {
   }
 
   /**
-   * Shards at once, without waiting for a fire: for a leader that is the only instance (at start-up, after it set the
-   * reshard flag as every new leader does), so that its first fire is not spent sharding. Nobody else runs the job, so
-   * no fire can see two assignments.
+   * Shards at once, without waiting for a fire, if this instance is the leader and the only instance (a job starting
+   * alone): nobody else runs the job, so no fire can see two assignments, and no reshard flag is needed. Resolves
+   * whether it did; if not, the caller sets the flag and the next fire reshards. An instance joining meanwhile is seen
+   * by the leader's cache, which sets the flag then.
    */
-  async shardNowIfAlone(config: ResolvedJobConfiguration, strategy: JobShardingStrategy): Promise<void> {
+  async shardAtOnceIfAlone(config: ResolvedJobConfiguration, strategy: JobShardingStrategy): Promise<boolean> {
     const instances = await this.readAvailableInstances();
     if (
-      instances.length === 1 &&
-      instances[0] === this.identity.instanceId &&
-      (await this.leader.isLeaderInRegistry())
+      instances.length !== 1 ||
+      instances[0] !== this.identity.instanceId ||
+      !(await this.leader.isLeaderInRegistry())
     ) {
-      if (await this.reshard(config, strategy, Date.now())) {
-        await this.refresh(config.shardingTotalCount);
-      }
+      return false;
     }
+    const flag = await this.registry.getNode(this.paths.leaderShardingNecessary);
+    await this.writeAssignment(config, strategy, instances, Date.now());
+    if (flag) {
+      // Left from before (a restart): it is answered now.
+      await this.registry
+        .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
+        .catch(ignoring('BAD_VERSION'));
+    }
+    await this.refresh(config.shardingTotalCount);
+    return true;
   }
 
   /** `availableInstances`, read from ZooKeeper itself (a reshard must not miss an instance the cache has not seen). */
@@ -239,30 +248,7 @@ export class ShardingService {
           logger.warn(`Job "${config.name}": items still running after ${SHARDING_WAIT_MS} ms; resharding anyway`);
         }
       }
-      const instances = await this.readAvailableInstances();
-      const keep = config.staticSharding && this.hasCompleteAssignment(total);
-      for (const item of this.cache.getChildren(this.paths.sharding).map(Number)) {
-        if (Number.isInteger(item) && item >= total) {
-          await this.registry.remove(this.paths.shardingItem(item));
-        }
-      }
-      if (!keep) {
-        const owners = new Map<number, string>();
-        for (const [instanceId, items] of strategy.sharding(instances, config.name, total)) {
-          items.forEach((item) => owners.set(item, instanceId));
-        }
-        for (let item = 0; item < total; item++) {
-          const owner = owners.get(item);
-          if (owner === undefined) {
-            await this.registry.remove(this.paths.shardingInstance(item));
-          } else if ((await this.registry.get(this.paths.shardingInstance(item))) !== owner) {
-            await this.registry.persist(this.paths.shardingInstance(item), owner);
-          }
-        }
-        logger.log(`Job "${config.name}": resharded ${total} item(s) over ${instances.length} instance(s)`);
-      }
-      // The stamp goes last: whoever sees it reads an assignment that is complete.
-      await this.registry.persist(this.paths.sharding, String(fireTime));
+      await this.writeAssignment(config, strategy, await this.readAvailableInstances(), fireTime);
       // Cleared only if nobody asked again meanwhile (then the next fire reshards once more).
       await this.registry
         .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
@@ -271,6 +257,50 @@ export class ShardingService {
     } finally {
       await this.registry.remove(this.paths.leaderShardingProcessing, { recursive: false });
     }
+  }
+
+  /**
+   * Writes the assignment of every item over `instances` (unless `staticSharding` keeps a complete one), removes items
+   * beyond the count, and stamps it with the fire it is for, last: whoever sees the stamp reads a complete assignment.
+   */
+  private async writeAssignment(
+    config: ResolvedJobConfiguration,
+    strategy: JobShardingStrategy,
+    instances: string[],
+    fireTime: number,
+  ): Promise<void> {
+    const total = config.shardingTotalCount;
+    const keep = config.staticSharding && this.hasCompleteAssignment(total);
+    for (const item of this.cache.getChildren(this.paths.sharding).map(Number)) {
+      if (Number.isInteger(item) && item >= total) {
+        await this.registry.remove(this.paths.shardingItem(item));
+      }
+    }
+    if (!keep) {
+      const owners = new Map<number, string>();
+      for (const [instanceId, items] of strategy.sharding(instances, config.name, total)) {
+        items.forEach((item) => owners.set(item, instanceId));
+      }
+      for (let item = 0; item < total; item++) {
+        const owner = owners.get(item);
+        const path = this.paths.shardingInstance(item);
+        const current = await this.registry.get(path);
+        if (owner === undefined) {
+          await this.registry.remove(path);
+        } else if (current === null) {
+          await this.registry.create(path, owner).catch((error) => {
+            if (!hasCode(error, 'NODE_EXISTS')) {
+              throw error;
+            }
+            return this.registry.update(path, owner);
+          });
+        } else if (current !== owner) {
+          await this.registry.update(path, owner);
+        }
+      }
+      logger.log(`Job "${config.name}": resharded ${total} item(s) over ${instances.length} instance(s)`);
+    }
+    await this.registry.persist(this.paths.sharding, String(fireTime));
   }
 
   /** Whether an item runs on a live instance (markers of instances that are gone wait for failover, not for us). */

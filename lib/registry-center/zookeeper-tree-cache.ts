@@ -117,7 +117,8 @@ export class ZookeeperTreeCache implements TreeCache {
     let children: string[];
     try {
       data = await this.readData(path);
-      children = await this.readChildren(path);
+      // An ephemeral node cannot have children: no need to list (and watch) them.
+      children = data.stat.ephemeralOwner !== '0' ? [] : await this.readChildren(path);
     } catch (error) {
       if (!hasCode(error, 'NO_NODE')) {
         throw error;

@@ -166,19 +166,28 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   }
 
   async persist(path: string, data = ''): Promise<void> {
-    try {
-      await this.update(path, data);
-    } catch (error) {
-      if (!hasCode(error, 'NO_NODE')) {
-        throw error;
-      }
-      await this.create(path, data).catch((createError) => {
-        if (hasCode(createError, 'NODE_EXISTS')) {
-          return this.update(path, data);
+    // A write that fails costs ZooKeeper a transaction as a success does: look first (a read) unless the node is
+    // known, so that a new node and an existing one cost one write each.
+    const known = this.knownPaths.has(this.abs(path)) || (await this.exists(path));
+    if (known) {
+      try {
+        await this.update(path, data);
+        this.rememberPath(this.abs(path));
+        return;
+      } catch (error) {
+        if (!hasCode(error, 'NO_NODE')) {
+          throw error;
         }
-        throw createError;
-      });
+        this.knownPaths.delete(this.abs(path));
+      }
     }
+    await this.create(path, data).catch((createError) => {
+      if (hasCode(createError, 'NODE_EXISTS')) {
+        return this.update(path, data);
+      }
+      throw createError;
+    });
+    this.rememberPath(this.abs(path));
   }
 
   async persistEphemeral(path: string, data = ''): Promise<NodeStat> {
@@ -197,11 +206,13 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   ): Promise<void> {
     const { recursive = true, version = -1, sessionId } = options;
     if (sessionId !== undefined) {
+      this.knownPaths.delete(this.abs(path));
       this.stats.writes++;
       await this.retryInSession(sessionId, (s) => s.delete(this.abs(path), version)).catch(nullIfNoNode);
       return;
     }
     this.forgetEphemerals(path, recursive);
+    this.knownPaths.delete(this.abs(path));
     for (let attempt = 0; ; attempt++) {
       if (recursive) {
         for (const child of await this.getChildren(path)) {
@@ -462,7 +473,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
   // is found out by the NO_NODE of the create, which then clears this set and builds the parents again.
   private readonly knownPaths = new Set<string>();
   private rememberPath(path: string): void {
-    if (this.knownPaths.size > 100_000) {
+    if (this.knownPaths.size > 1_000_000) {
       this.knownPaths.clear();
     }
     this.knownPaths.add(path);

@@ -32,13 +32,19 @@ export class AppProcess {
     this.exited = new Promise((resolve) => child.once('exit', (code, signal) => resolve(code ?? signal)));
   }
 
-  static spawn(name: string, args: string[], env: Record<string, string>, cwd?: string): AppProcess {
+  /** Starts `node args...`; with `stdin`, lines can be sent to the process (`send`). */
+  static spawn(name: string, args: string[], env: Record<string, string>, cwd?: string, stdin = false): AppProcess {
     const child = spawn(process.execPath, args, {
       cwd,
       env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      stdio: [stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'],
     });
     return new AppProcess(child, name);
+  }
+
+  /** Writes one line to the process's stdin (spawned with `stdin`). */
+  send(line: string): void {
+    this.child.stdin!.write(`${line}\n`);
   }
 
   of(event: string): AppEvent[] {
