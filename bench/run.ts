@@ -141,18 +141,39 @@ const TABLES: Array<{ title: string; pick: (row: BenchRow) => boolean; columns: 
   },
 ];
 
+/** Long notes go under the table as numbered footnotes, so that the columns stay readable. */
+function withFootnotes(columns: Column[], rows: BenchRow[]): { columns: Column[]; notes: string[] } {
+  const notes: string[] = [];
+  const numbered = new Map<BenchRow, number>();
+  for (const row of rows) {
+    if (row.note) {
+      notes.push(row.note);
+      numbered.set(row, notes.length);
+    }
+  }
+  return {
+    columns: columns.map(([header, cell]): Column =>
+      header === 'note' ? [header, (row) => (numbered.has(row) ? `[${numbered.get(row)}]` : '')] : [header, cell],
+    ),
+    notes: notes.map((note, index) => `[${index + 1}] ${note}`),
+  };
+}
+
 function terminalTable(columns: Column[], rows: BenchRow[], all: BenchRow[]): string {
-  const table = new Table({ head: columns.map(([header]) => header), style: { head: [], border: [] } });
-  table.push(...rows.map((row) => columns.map(([, cell]) => String(cell(row, all) ?? ''))));
-  return table.toString();
+  const { columns: shown, notes } = withFootnotes(columns, rows);
+  const table = new Table({ head: shown.map(([header]) => header), style: { head: [], border: [] } });
+  table.push(...rows.map((row) => shown.map(([, cell]) => String(cell(row, all) ?? ''))));
+  return [table.toString(), ...notes].join('\n');
 }
 
 function markdownTable(columns: Column[], rows: BenchRow[], all: BenchRow[]): string {
+  const { columns: shown, notes } = withFootnotes(columns, rows);
   const escape = (text: string) => text.replace(/\|/g, '\\|');
   return [
-    `| ${columns.map(([header]) => header).join(' | ')} |`,
-    `|${columns.map(() => '---').join('|')}|`,
-    ...rows.map((row) => `| ${columns.map(([, cell]) => escape(String(cell(row, all) ?? ''))).join(' | ')} |`),
+    `| ${shown.map(([header]) => header).join(' | ')} |`,
+    `|${shown.map(() => '---').join('|')}|`,
+    ...rows.map((row) => `| ${shown.map(([, cell]) => escape(String(cell(row, all) ?? ''))).join(' | ')} |`),
+    ...(notes.length > 0 ? ['', ...notes.map((note) => `${note}  `)] : []),
   ].join('\n');
 }
 

@@ -1,7 +1,13 @@
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { AppProcess } from './app-process';
 
-export const CLUSTER_APP = join(__dirname, '../../.build/test/fixtures/cluster-app.js');
+// The compiled fixture, whether this file runs from the sources (jest) or compiled itself (.build, the benchmarks).
+export const CLUSTER_APP = join(
+  __dirname,
+  basename(join(__dirname, '../..')) === '.build'
+    ? '../fixtures/cluster-app.js'
+    : '../../.build/test/fixtures/cluster-app.js',
+);
 
 /** One run seen in an instance's output. */
 export interface ClusterRun {
