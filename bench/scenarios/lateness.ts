@@ -1,6 +1,9 @@
 import { join } from 'node:path';
 import { AppProcess } from '../../test/support/app-process';
-import { ZookeeperTestServer } from '../../test/support/zookeeper-server';
+import { ZookeeperRegistryCenter } from '../../lib';
+import { JobNodePath } from '../../lib/coordination';
+import { mapConcurrently } from '../../lib/utils';
+import { waitFor, ZookeeperTestServer } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';
 import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
 import { latenessOf, round } from '../support/stats';
@@ -41,6 +44,8 @@ async function measure(zk: ZookeeperTestServer, c: Case): Promise<BenchRow> {
   );
   try {
     const ready = await Promise.all(workers.map((worker) => worker.waitForEvent('ready', 180_000)));
+    // Several instances: each job reshards once they are all up; measure the steady state after that.
+    const settleMs = c.system === 'elasticjob' && c.instances > 1 ? await settled(zk, namespace, c.jobs) : undefined;
     // Two seconds to settle (with 3 instances: the first fires reshard), then whole fires.
     const from = Math.floor(Date.now() / 1000) + (c.instances > 1 ? 4 : 2);
     const to = from + c.fires - 1;
@@ -76,6 +81,12 @@ async function measure(zk: ZookeeperTestServer, c: Case): Promise<BenchRow> {
       rssMbPer1000Jobs: round(((Number(ready[0].rssBytes) / c.jobs) * 1000) / 2 ** 20, 1),
       loopDelayP99: round(Math.max(...done.map((event) => Number(event.loopDelayP99))), 1),
     };
+    if (settleMs !== undefined) {
+      row.note = `measured after every job had resharded over the ${c.instances} instances: ${round(
+        settleMs / 1000,
+        1,
+      )} s after the last instance was up`;
+    }
     if (c.system === 'elasticjob') {
       // Writes: ZooKeeper's committed transactions; reads: its read requests (with the sessions' pings).
       row.zkWritesPerItemFire = round(traffic.zxid / itemFires, 2);
@@ -85,6 +96,27 @@ async function measure(zk: ZookeeperTestServer, c: Case): Promise<BenchRow> {
     return row;
   } finally {
     await Promise.all(workers.map((worker) => worker.stop('SIGKILL')));
+  }
+}
+
+/** Waits until no job of the namespace asks for a reshard any more; resolves how long that took. */
+async function settled(zk: ZookeeperTestServer, namespace: string, jobs: number): Promise<number> {
+  const started = Date.now();
+  const registry = new ZookeeperRegistryCenter({ serverLists: zk.connectString, namespace });
+  await registry.connect();
+  try {
+    const names = Array.from({ length: jobs }, (_, job) => `bench-${job}`);
+    const pending = async () =>
+      (
+        await mapConcurrently(names, 64, async (name) => {
+          const paths = new JobNodePath(name);
+          return (await registry.exists(paths.leaderShardingNecessary)) || !(await registry.exists(paths.sharding));
+        })
+      ).some(Boolean);
+    await waitFor(async () => !(await pending()), 180_000, 'every job to reshard over the instances');
+    return Date.now() - started;
+  } finally {
+    await registry.close();
   }
 }
 
@@ -110,6 +142,19 @@ async function main() {
   cases.push({ system: 'elasticjob', jobs: clusterJobs, items: 1, monitor: false, instances: 3, fires });
   cases.push({ system: 'elasticjob', jobs: clusterJobs, items: 1, monitor: true, instances: 3, fires });
 
+  // `--only elasticjob/1000/3/on`: one case (system/jobs/instances/monitorExecution), for looking into it.
+  const only = process.argv[process.argv.indexOf('--only') + 1];
+  if (process.argv.includes('--only')) {
+    const [system, jobs, instances, monitor] = only.split('/');
+    cases.splice(0, cases.length, {
+      system: system as Case['system'],
+      jobs: Number(jobs),
+      items: 1,
+      instances: Number(instances),
+      monitor: monitor === 'on',
+      fires,
+    });
+  }
   const zk = await ZookeeperTestServer.start();
   const rows: BenchRow[] = [];
   try {
