@@ -76,20 +76,20 @@ const audit: Column[] = [
   ['misses', (r) => num(r.misses)],
 ];
 
+const lateness: Column[] = [
+  ['system', (r) => r.system],
+  ['setup', (r) => r.setup],
+  ['fires', (r) => r.fires],
+  ['p50 ms', (r) => num(r.p50, 1)],
+  ['p99 ms', (r) => num(r.p99, 1)],
+  ['max ms', (r) => num(r.max, 1)],
+];
+
 const TABLES: Array<{ title: string; pick: (row: BenchRow) => boolean; columns: Column[] }> = [
   {
     title: 'Trigger lateness (fire time to handler start), 1-second cron',
     pick: (r) => r.section === 'lateness',
-    columns: [
-      ['system', (r) => r.system],
-      ['setup', (r) => r.setup],
-      ['fires', (r) => r.fires],
-      ['p50 ms', (r) => num(r.p50, 1)],
-      ['p99 ms', (r) => num(r.p99, 1)],
-      ['max ms', (r) => num(r.max, 1)],
-      ['p99 vs @nestjs/schedule', ratio],
-      ...audit,
-    ],
+    columns: [...lateness, ['p99 vs @nestjs/schedule', ratio], ...audit],
   },
   {
     title: 'Scale and memory (one process)',
@@ -128,16 +128,7 @@ const TABLES: Array<{ title: string; pick: (row: BenchRow) => boolean; columns: 
   {
     title: 'Distributed single-run scheduling: peers (3 worker processes, one job)',
     pick: (r) => r.section === 'peers',
-    columns: [
-      ['system', (r) => r.system],
-      ['setup', (r) => r.setup],
-      ['fires', (r) => r.fires],
-      ['p50 ms', (r) => num(r.p50, 1)],
-      ['p99 ms', (r) => num(r.p99, 1)],
-      ['max ms', (r) => num(r.max, 1)],
-      ...audit,
-      ['note', (r) => r.note ?? ''],
-    ],
+    columns: [...lateness, ...audit, ['note', (r) => r.note ?? '']],
   },
 ];
 

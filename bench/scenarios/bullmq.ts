@@ -2,7 +2,8 @@ import { Queue } from 'bullmq';
 import { join } from 'node:path';
 import { AppProcess } from '../../test/support/app-process';
 import { RunAudit } from '../support/audit';
-import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
+import { PeerRun } from '../support/peer-run';
+import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { ensureRedis } from '../support/services';
 import { latenessOf } from '../support/stats';
 
@@ -25,13 +26,7 @@ const SCHEDULER = 'bench';
 const STARTUP_S = 3;
 const WARMUP_S = 2;
 
-interface Run {
-  fire: number;
-  at: number;
-  pid: number;
-  jobId: string;
-  long: boolean;
-}
+type Run = PeerRun;
 
 const sleepUntil = (time: number) => new Promise((resolve) => setTimeout(resolve, Math.max(0, time - Date.now())));
 
@@ -211,18 +206,14 @@ async function defaultFailover(): Promise<BenchRow> {
   }
 }
 
-async function main() {
+async function main(): Promise<BenchRow[]> {
   await ensureRedis();
   const quick = quickMode();
   const rows = await peersAndFailover(quick ? 10 : 30);
   if (!quick) {
     rows.push(await defaultFailover());
   }
-  reportRows(rows);
-  process.exit(0);
+  return rows;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runScenario(main);

@@ -2,7 +2,7 @@ import { Cluster } from '../../test/support/cluster';
 import { auditedRuns } from '../../test/support/run-audit';
 import { waitFor, ZookeeperTestServer } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';
-import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
+import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { median } from '../support/stats';
 
 /**
@@ -116,7 +116,7 @@ async function killAndRecover(zk: ZookeeperTestServer, sessionTimeoutMs: number,
   }
 }
 
-async function main() {
+async function main(): Promise<BenchRow[]> {
   const quick = quickMode();
   const zk = await ZookeeperTestServer.start();
   const rows: BenchRow[] = [];
@@ -142,11 +142,7 @@ async function main() {
   } finally {
     await zk.destroy();
   }
-  reportRows(rows);
-  process.exit(0);
+  return rows;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runScenario(main);

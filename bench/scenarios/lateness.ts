@@ -5,7 +5,7 @@ import { JobNodePath } from '../../lib/coordination';
 import { mapConcurrently } from '../../lib/utils';
 import { waitFor, ZookeeperTestServer } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';
-import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
+import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { latenessOf, round } from '../support/stats';
 import { countersSince, zkCounters } from '../support/zk-counters';
 
@@ -120,7 +120,7 @@ async function settled(zk: ZookeeperTestServer, namespace: string, jobs: number)
   }
 }
 
-async function main() {
+async function main(): Promise<BenchRow[]> {
   const quick = quickMode();
   const sizes = quick ? [1, 100, 1_000] : [1, 100, 1_000, 10_000];
   const fires = quick ? 5 : 10;
@@ -165,11 +165,7 @@ async function main() {
   } finally {
     await zk.destroy();
   }
-  reportRows(rows);
-  process.exit(0);
+  return rows;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runScenario(main);

@@ -3,7 +3,8 @@ import PgBoss from 'pg-boss';
 import { AppProcess } from '../../test/support/app-process';
 import { waitFor } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';
-import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
+import { PeerRun } from '../support/peer-run';
+import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { ensurePostgres } from '../support/services';
 import { latenessOf } from '../support/stats';
 
@@ -42,14 +43,7 @@ const SETTINGS =
   'maintenanceIntervalSeconds 1 (the minimums; defaults 30, 5, 600, 120); workers poll every 0.5 s (the minimum), ' +
   'one job at a time';
 
-interface Run {
-  fire: number;
-  at: number;
-  pid: number;
-  jobId: string;
-  long: boolean;
-  retryCount: number;
-}
+type Run = PeerRun;
 
 // `pg` (pg-boss's driver) ships no types, and this is the one call needed from it.
 const { Client } = require('pg') as {
@@ -160,7 +154,7 @@ async function failover(boss: PgBoss, workers: AppProcess[], runs: () => Run[]):
   };
 }
 
-async function main() {
+async function main(): Promise<BenchRow[]> {
   const fireCount = quickMode() ? 1 : 3;
   await ensurePostgres();
   const schema = `pgboss_bench_${process.pid}_${Date.now()}`;
@@ -197,11 +191,7 @@ async function main() {
     await boss.stop({ graceful: false }).catch((error) => progress(`pg-boss stop: ${error}`));
     await dropSchema(schema).catch((error) => progress(`could not drop schema ${schema}: ${error}`));
   }
-  reportRows(rows);
-  process.exit(0);
+  return rows;
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runScenario(main);

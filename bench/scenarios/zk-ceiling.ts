@@ -1,6 +1,6 @@
 import { ZookeeperRegistryCenter } from '../../lib';
 import { ZookeeperTestServer } from '../../test/support/zookeeper-server';
-import { BenchRow, progress, quickMode, reportRows } from '../support/bench-row';
+import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { round } from '../support/stats';
 import { countersSince, zkCounters } from '../support/zk-counters';
 
@@ -12,7 +12,7 @@ import { countersSince, zkCounters } from '../support/zk-counters';
 const SESSIONS = Number(process.env.SESSIONS ?? 8);
 const IN_FLIGHT = Number(process.env.IN_FLIGHT ?? 128);
 
-async function main() {
+async function main(): Promise<BenchRow[]> {
   const seconds = quickMode() ? 3 : 6;
   const zk = await ZookeeperTestServer.start();
   const clients = Array.from(
@@ -37,7 +37,7 @@ async function main() {
     );
     const elapsed = (Date.now() - started) / 1000;
     const traffic = countersSince(before, await zkCounters(zk));
-    const rows: BenchRow[] = [
+    return [
       {
         section: 'coordination',
         system: 'ZooKeeper',
@@ -45,15 +45,10 @@ async function main() {
         writesPerSecond: round(traffic.writes / elapsed),
       },
     ];
-    reportRows(rows);
   } finally {
     await Promise.all(clients.map((client) => client.close()));
     await zk.destroy();
   }
-  process.exit(0);
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+runScenario(main);

@@ -49,3 +49,17 @@ export function progress(message: string): void {
 }
 
 export const quickMode = () => process.argv.includes('--quick');
+
+/** Runs a scenario's `main`: reports its rows and exits 0, or prints the error and exits 1. */
+export function runScenario(main: () => Promise<BenchRow[]>): void {
+  main().then(
+    (rows) => {
+      reportRows(rows);
+      process.exit(0);
+    },
+    (error) => {
+      console.error(error);
+      process.exit(1);
+    },
+  );
+}
