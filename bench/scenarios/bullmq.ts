@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { join } from 'node:path';
 import { AppProcess } from '../../test/support/app-process';
 import { RunAudit } from '../support/audit';
-import { PeerRun } from '../support/peer-run';
+import { PeerRun, peerRunsOf } from '../support/peer-run';
 import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { ensureRedis } from '../support/services';
 import { latenessOf } from '../support/stats';
@@ -73,15 +73,7 @@ class Cluster {
   }
 
   runs(): Run[] {
-    return this.workers.flatMap((worker) =>
-      worker.of('run').map((e) => ({
-        fire: Number(e.fire),
-        at: Number(e.at),
-        pid: Number(e.pid),
-        jobId: String(e.jobId),
-        long: e.long === true,
-      })),
-    );
+    return peerRunsOf(this.workers);
   }
 
   async close(): Promise<void> {

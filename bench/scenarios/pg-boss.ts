@@ -3,7 +3,7 @@ import PgBoss from 'pg-boss';
 import { AppProcess } from '../../test/support/app-process';
 import { waitFor } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';
-import { PeerRun } from '../support/peer-run';
+import { PeerRun, peerRunsOf } from '../support/peer-run';
 import { BenchRow, progress, quickMode, runScenario } from '../support/bench-row';
 import { ensurePostgres } from '../support/services';
 import { latenessOf } from '../support/stats';
@@ -161,17 +161,7 @@ async function main(): Promise<BenchRow[]> {
   const boss = new PgBoss({ ...BOSS_OPTIONS, connectionString: PG_URL, schema });
   boss.on('error', (error) => progress(`pg-boss error: ${error.stack ?? error}`));
   const workers: AppProcess[] = [];
-  const runs = (): Run[] =>
-    workers.flatMap((worker) =>
-      worker.of('run').map((e) => ({
-        fire: Number(e.fire),
-        at: Number(e.at),
-        pid: Number(e.pid),
-        jobId: String(e.jobId),
-        long: e.long === true,
-        retryCount: Number(e.retryCount),
-      })),
-    );
+  const runs = (): Run[] => peerRunsOf(workers);
   const rows: BenchRow[] = [];
   try {
     progress(`pg-boss ${VERSION}: schema ${schema}, ${WORKERS} worker processes`);

@@ -220,7 +220,8 @@ export class JobBootstrap {
     const deps = this.deps;
     const { registry } = this.context;
     try {
-      if (deps && registry.isConnected() && !(await registry.exists(this.paths.config))) {
+      // (The cache saw the configuration go before the instance node whose removal brings an operator's stop here.)
+      if (deps && registry.isConnected() && !this.cache?.has(this.paths.config)) {
         // The job is being removed from the registry (`JobConfigurationApi.removeJobConfiguration`): write nothing
         // that would bring its nodes back; running items are not handed over.
         deps.config = { ...deps.config, failover: false };

@@ -29,9 +29,8 @@ export class JobConfigurationApi {
 
   /** The job's configuration as stored in the registry; throws for an unknown job. */
   async getJobConfiguration(jobName: string): Promise<JobConfiguration> {
-    await this.reader.requireJob(jobName);
-    const config = await this.reader.configuration(jobName);
-    return stripUndefined({ ...config!, name: jobName }) as JobConfiguration;
+    const { config } = await this.reader.requireConfiguration(jobName);
+    return stripUndefined({ ...config, name: jobName }) as JobConfiguration;
   }
 
   /**
@@ -41,11 +40,10 @@ export class JobConfigurationApi {
    * and not stored. Resolves the configuration written.
    */
   async updateJobConfiguration(config: JobConfiguration): Promise<ResolvedJobConfiguration> {
-    const paths = await this.reader.requireJob(config?.name);
-    const current = await this.reader.configuration(paths.jobName);
+    const { paths, config: current } = await this.reader.requireConfiguration(config?.name);
     const known: KnownTypes = {
-      shardingStrategyTypes: [...(this.known.shardingStrategyTypes ?? []), current?.jobShardingStrategyType ?? ''],
-      errorHandlerTypes: [...(this.known.errorHandlerTypes ?? []), current?.jobErrorHandlerType ?? ''],
+      shardingStrategyTypes: [...(this.known.shardingStrategyTypes ?? []), current.jobShardingStrategyType ?? ''],
+      errorHandlerTypes: [...(this.known.errorHandlerTypes ?? []), current.jobErrorHandlerType ?? ''],
     };
     const { maxConcurrency: _local, ...stored } = resolveJobConfiguration(config, known);
     await this.reader.registry.update(paths.config, toConfigurationYaml(stored));

@@ -5,6 +5,12 @@ import { JobOperationError } from '../errors';
 import { RegistryCenter } from '../registry-center';
 import { NamespaceReader, serverOf } from './namespace.reader';
 
+/** A job, on one server (`ip`) or on every server of the job (`ip` undefined). */
+interface Target {
+  paths: JobNodePath;
+  ip?: string;
+}
+
 /**
  * Steers the jobs of the namespace from any application connected to it (ElasticJob's `JobOperateAPI`): every
  * instance applies an operation within a second, through its watches. Where a method takes `jobName?` and
@@ -68,10 +74,9 @@ export class JobOperateApi {
     this.reader.requireTarget('JobOperateApi.remove', jobName, serverIp);
     const targets = await this.targets(jobName, serverIp);
     await this.shutdown(jobName, serverIp);
-    for (const { paths, ip } of targets) {
-      const servers = ip === undefined ? await this.reader.registry.getChildren(paths.servers) : [ip];
-      for (const server of servers) {
-        await this.reader.registry.remove(paths.server(server), { recursive: false });
+    for (const target of targets) {
+      for (const server of await this.serversOf(target)) {
+        await this.reader.registry.remove(target.paths.server(server), { recursive: false });
       }
     }
   }
@@ -83,16 +88,20 @@ export class JobOperateApi {
     to: string,
   ) {
     this.reader.requireTarget(operation, jobName, serverIp);
-    for (const { paths, ip } of await this.targets(jobName, serverIp)) {
-      const servers = ip === undefined ? await this.reader.registry.getChildren(paths.servers) : [ip];
-      for (const server of servers) {
-        await this.reader.registry.persist(paths.server(server), to);
+    for (const target of await this.targets(jobName, serverIp)) {
+      for (const server of await this.serversOf(target)) {
+        await this.reader.registry.persist(target.paths.server(server), to);
       }
     }
   }
 
+  /** The servers of a target: its one server, or every server registered for the job. */
+  private async serversOf({ paths, ip }: Target): Promise<string[]> {
+    return ip === undefined ? this.reader.registry.getChildren(paths.servers) : [ip];
+  }
+
   /** The (job, server) pairs an operation is about, checked: `ip` undefined means every server of the job. */
-  private async targets(jobName?: string, serverIp?: string): Promise<Array<{ paths: JobNodePath; ip?: string }>> {
+  private async targets(jobName?: string, serverIp?: string): Promise<Target[]> {
     if (jobName !== undefined) {
       const paths = await this.reader.requireJob(jobName);
       if (serverIp !== undefined) {

@@ -27,13 +27,13 @@ export class JobStatisticsApi {
 
   /** One job; throws for an unknown job. */
   async getJobBriefInfo(jobName: string): Promise<JobBriefInfo> {
-    await this.reader.requireJob(jobName);
-    const brief = await this.briefOf(jobName);
+    const paths = await this.reader.requireJob(jobName);
+    const brief = await this.briefOf(paths.jobName);
     if (!brief) {
       // Removed between the two reads.
-      await this.reader.requireJob(jobName);
+      throw this.reader.unknownJob(paths.jobName);
     }
-    return brief!;
+    return brief;
   }
 
   /**

@@ -29,14 +29,34 @@ export class NamespaceReader {
 
   /** The job's paths; throws when the namespace has no such job. */
   async requireJob(jobName: unknown): Promise<JobNodePath> {
-    if (typeof jobName !== 'string' || jobName.trim() === '' || /[/\s]/.test(jobName)) {
-      throw new JobOperationError(unknownJob(String(jobName), this.namespace), String(jobName), 'jobName');
-    }
-    const paths = new JobNodePath(jobName);
+    const paths = this.pathsOf(jobName);
     if (!(await this.registry.exists(paths.config))) {
-      throw new JobOperationError(unknownJob(jobName, this.namespace), jobName, 'jobName');
+      throw this.unknownJob(paths.jobName);
     }
     return paths;
+  }
+
+  /** The job's paths and its configuration as stored, in one read; throws when the namespace has no such job. */
+  async requireConfiguration(jobName: unknown): Promise<{ paths: JobNodePath; config: JobConfiguration }> {
+    const paths = this.pathsOf(jobName);
+    const config = await this.configuration(paths.jobName);
+    if (!config) {
+      throw this.unknownJob(paths.jobName);
+    }
+    return { paths, config };
+  }
+
+  /** The error for a job the namespace does not hold. */
+  unknownJob(jobName: string): JobOperationError {
+    return new JobOperationError(unknownJob(jobName, this.namespace), jobName, 'jobName');
+  }
+
+  /** A job name's paths; a name that cannot be a job's (empty, `/`, white space) is an unknown job. */
+  private pathsOf(jobName: unknown): JobNodePath {
+    if (typeof jobName !== 'string' || jobName.trim() === '' || /[/\s]/.test(jobName)) {
+      throw this.unknownJob(String(jobName));
+    }
+    return new JobNodePath(jobName);
   }
 
   /** The job's configuration as stored (defaults not applied); `undefined` when the job is gone. */
@@ -71,14 +91,15 @@ export class NamespaceReader {
     return result;
   }
 
-  /** The item as a number; throws unless it is one of the job's items. */
-  async requireItem(paths: JobNodePath, item: unknown): Promise<number> {
-    const total = Number((await this.configuration(paths.jobName))?.shardingTotalCount);
+  /** The job's paths and the item as a number; throws unless the job exists and the item is one of its items. */
+  async requireItem(jobName: unknown, item: unknown): Promise<{ paths: JobNodePath; item: number }> {
+    const { paths, config } = await this.requireConfiguration(jobName);
+    const total = Number(config.shardingTotalCount);
     const value = typeof item === 'string' && /^\d+$/.test(item.trim()) ? Number(item) : item;
     if (!Number.isInteger(value) || (value as number) < 0 || !((value as number) < total)) {
       throw new JobOperationError(unknownItem(paths.jobName, item, total), paths.jobName, 'item');
     }
-    return value as number;
+    return { paths, item: value as number };
   }
 
   /** Throws unless at least one of job and server is given (`disable`, `enable`, `shutdown`, `remove`). */

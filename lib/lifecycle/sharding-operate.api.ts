@@ -13,15 +13,13 @@ export class ShardingOperateApi {
 
   /** Disables one item: it runs on no instance from the next fire on (a run in progress ends normally). */
   async disable(jobName: string, item: number): Promise<void> {
-    const paths = await this.reader.requireJob(jobName);
-    await this.reader.registry.persist(paths.disabledItem(await this.reader.requireItem(paths, item)), '');
+    const target = await this.reader.requireItem(jobName, item);
+    await this.reader.registry.persist(target.paths.disabledItem(target.item), '');
   }
 
   /** Enables a disabled item again. */
   async enable(jobName: string, item: number): Promise<void> {
-    const paths = await this.reader.requireJob(jobName);
-    await this.reader.registry.remove(paths.disabledItem(await this.reader.requireItem(paths, item)), {
-      recursive: false,
-    });
+    const target = await this.reader.requireItem(jobName, item);
+    await this.reader.registry.remove(target.paths.disabledItem(target.item), { recursive: false });
   }
 }

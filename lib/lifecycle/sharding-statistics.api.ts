@@ -19,9 +19,9 @@ export class ShardingStatisticsApi {
    * `SHARDING_FLAG` when its owner is gone or it has none yet, `PENDING`) and whether it is being failed over.
    */
   async getShardingInfo(jobName: string): Promise<ShardingInfo[]> {
-    const paths = await this.reader.requireJob(jobName);
+    const { paths, config } = await this.reader.requireConfiguration(jobName);
     const { registry } = this.reader;
-    const total = Number((await this.reader.configuration(jobName))?.shardingTotalCount) || 0;
+    const total = Number(config.shardingTotalCount) || 0;
     const live = new Set(await this.reader.instances(paths));
     const queued = new Set((await registry.getChildren(paths.leaderFailoverItems)).map(Number));
     return Promise.all(
