@@ -74,8 +74,15 @@ export class ShardingService {
     await this.registry.persist(this.paths.leaderShardingNecessary, '');
   }
 
-  /** Whether the fire at `fireTime` must reshard first. */
+  /**
+   * Whether the fire at `fireTime` must reshard first. Always, while the job has no assignment at all (several
+   * instances started together, and a fire came within the margin of the leader's flag): with no earlier assignment
+   * to run under, every instance waits for the first one instead of running nothing.
+   */
   isShardingNecessary(fireTime: number): boolean {
+    if (this.cachedEpoch === undefined && this.ownedEpoch === undefined) {
+      return true;
+    }
     return this.flagCtime !== undefined && this.flagCtime <= fireTime - RESHARD_MARGIN_MS;
   }
 
