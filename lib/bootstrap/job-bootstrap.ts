@@ -3,6 +3,7 @@ import { KnownTypes, parseShardingItemParameters } from '../config';
 import {
   ClockService,
   ConfigService,
+  DepartureService,
   ExecutionService,
   FailoverService,
   InstanceIdentity,
@@ -53,6 +54,10 @@ export class JobBootstrap {
   private deps?: JobExecutorDependencies;
   private leader?: LeaderService;
   private instance?: InstanceService;
+  private departures?: DepartureService;
+  // The session this job's state was built in, and when the lease was last lost (see `checkSession`).
+  private sessionId = '';
+  private leaseLostAt?: number;
   private unschedule?: () => void;
   private unsubscribe?: () => void;
   private scheduledCron?: string;
@@ -104,7 +109,17 @@ export class JobBootstrap {
     const elected = !config.disabled && (await LeaderService.tryElect(registry, this.paths, identity));
     const cache = (this.cache = await registry.cache(this.paths.root));
     this.leader = new LeaderService(registry, cache, this.paths, identity);
-    const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader);
+    const execution = new ExecutionService(registry, cache, this.paths, identity.instanceId);
+    const departures = (this.departures = new DepartureService(
+      registry,
+      cache,
+      this.paths,
+      execution,
+      identity.instanceId,
+      () => registry.sessionTimeout,
+    ));
+    const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader, execution, departures);
+    this.sessionId = registry.getSessionId();
     this.deps = {
       config,
       shardingParameters: parseShardingItemParameters(
@@ -118,7 +133,7 @@ export class JobBootstrap {
       identity,
       server: new ServerService(cache, this.paths, identity),
       sharding,
-      execution: new ExecutionService(registry, cache, this.paths, identity.instanceId),
+      execution,
       failover: new FailoverService(registry, cache, this.paths, identity.instanceId),
       registry,
       cache,
@@ -142,7 +157,31 @@ export class JobBootstrap {
 
   /** The lease was lost or regained (see `RegistryCenter.hasLease`). */
   onLease(held: boolean): void {
+    if (held) {
+      this.checkSession();
+    } else {
+      this.leaseLostAt ??= Date.now();
+    }
     this.executor?.onLease(held);
+    if (held) {
+      this.leaseLostAt = undefined;
+    }
+  }
+
+  /**
+   * When a new session has replaced the one this job's state was built in (the lease may come back, in the new
+   * session, before the registry reports it): this instance started nothing since it lost its lease, which its own
+   * departure record says (it may lead the next reshard); its assignment and what it missed are void.
+   */
+  private checkSession(): void {
+    const current = this.context.registry.getSessionId();
+    if (!this.deps || current === '' || current === this.sessionId) {
+      return;
+    }
+    this.sessionId = current;
+    this.departures?.recordOwnSession(this.leaseLostAt ?? Date.now());
+    this.deps.sharding.invalidate();
+    this.executor?.resetForNewSession();
   }
 
   /**
@@ -156,6 +195,7 @@ export class JobBootstrap {
       return;
     }
     const { registry, identity } = this.context;
+    this.checkSession();
     this.executor?.onSessionRenewed();
     if (!(await registry.exists(this.paths.config))) {
       logger.warn(`Job "${this.name}": its configuration is gone from the registry; writing it again`);
@@ -219,6 +259,7 @@ export class JobBootstrap {
     const deadline = Date.now() + graceMs;
     const deps = this.deps;
     const { registry } = this.context;
+    let marked = false;
     try {
       // (The cache saw the configuration go before the instance node whose removal brings an operator's stop here.)
       if (deps && registry.isConnected() && !this.cache?.has(this.paths.config)) {
@@ -229,6 +270,10 @@ export class JobBootstrap {
         await this.leader?.resign();
       } else if (deps && registry.isConnected()) {
         await this.executor?.prepareLeave();
+        // Before the instance node goes: the others then know it still fires (until `deadline` at the latest), so
+        // that nobody takes its fires for missed ones.
+        await this.departures?.markLeaving(deadline);
+        marked = true;
         await this.instance?.removeInstance();
         await this.operator.clearTrigger();
         await this.leader?.resign();
@@ -246,6 +291,11 @@ export class JobBootstrap {
     this.unsubscribe?.();
     this.unschedule?.();
     this.unschedule = undefined;
+    if (marked) {
+      this.departures
+        ?.clearLeaving()
+        .catch((error) => logger.warn(`Job "${this.name}": could not clear its leaving mark: ${error}`));
+    }
     // The grace period counts from the start of the stop: running items get what is left of it.
     await this.executor?.stop(Math.max(0, deadline - Date.now()));
   }

@@ -36,6 +36,8 @@ export class ExecutionService {
   private prefix = '';
   private prefixSession = '';
   private leaving = false;
+  // The fire of the run that held the marker when a claim of ours lost, until asked (`fireRunningElsewhere`).
+  private lostClaims?: Map<number, number>;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -64,6 +66,20 @@ export class ExecutionService {
   }
 
   /**
+   * The fire of the item's run marked by someone else (0 for a marker that names none, as ElasticJob's), or
+   * `undefined` when nobody else has it marked: from the cache, or from the answer to a claim it won over ours.
+   */
+  fireRunningElsewhere(item: number): number | undefined {
+    const marker = this.cache.get(this.paths.running(item));
+    if (marker !== undefined && !marker.startsWith(this.ownPrefix())) {
+      return parseRunningMarker(marker)?.fireTime ?? 0;
+    }
+    const lost = this.lostClaims?.get(item);
+    this.lostClaims?.delete(item);
+    return lost;
+  }
+
+  /**
    * Marks items running before they start, so that other instances and later fires see them. Returns the claims
    * made; an item marked by someone else is left out (it is running there).
    */
@@ -87,6 +103,9 @@ export class ExecutionService {
     }
     const node = outcome.node;
     if (!node || node.data !== marker) {
+      if (node) {
+        (this.lostClaims ??= new Map()).set(item, parseRunningMarker(node.data)?.fireTime ?? 0);
+      }
       return undefined;
     }
     return { item, marker, sessionId: this.prefixSession, fireTime, token: node.stat.czxid };
@@ -141,9 +160,39 @@ export class ExecutionService {
     }
   }
 
+  /**
+   * Records that the fire `fireTime` of the item was due while its owner was gone and nobody started it
+   * (`sharding/{item}/misfire`, holding the fire): its next owner runs it once. A later fire already recorded wins.
+   */
+  async recordMissedFire(item: number, fireTime: number): Promise<void> {
+    const recorded = recordedFire(await this.registry.get(this.paths.misfire(item)));
+    if (recorded === undefined || recorded < fireTime) {
+      await this.registry.persist(this.paths.misfire(item), String(fireTime));
+    }
+  }
+
+  /** The missed fires recorded for `items` (read from ZooKeeper: the record is written just before the assignment). */
+  async recordedMissedFires(items: readonly number[]): Promise<Map<number, number>> {
+    const records = await Promise.all(items.map((item) => this.registry.get(this.paths.misfire(item))));
+    const fires = new Map<number, number>();
+    records.forEach((data, i) => {
+      const fireTime = recordedFire(data);
+      if (fireTime !== undefined) {
+        fires.set(items[i], fireTime);
+      }
+    });
+    return fires;
+  }
+
   async clearMisfire(item: number): Promise<void> {
     if (this.cache.has(this.paths.misfire(item))) {
       await this.registry.remove(this.paths.misfire(item), { recursive: false });
     }
   }
+}
+
+/** The fire a `misfire` node records; `undefined` for ElasticJob's empty node (a fire found the item running). */
+export function recordedFire(data: string | null | undefined): number | undefined {
+  const fireTime = Number(data);
+  return data && Number.isFinite(fireTime) && fireTime > 0 ? fireTime : undefined;
 }

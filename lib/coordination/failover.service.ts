@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import { sleep } from '../utils';
-import { parseRunningMarker } from './execution.service';
+import { parseRunningMarker, recordedFire } from './execution.service';
 import { JobNodePath } from './job-node-path';
 
 const logger = new Logger(LOGGER_CONTEXT);
@@ -104,6 +104,7 @@ export class FailoverService {
       }
       if (failover) {
         await this.enqueue(item, node.data);
+        await this.dropRecordedFire(item, marker.fireTime);
       }
       await this.registry
         .remove(this.paths.running(item), { recursive: false, version: node.stat.version })
@@ -117,6 +118,20 @@ export class FailoverService {
       );
     }
     return found;
+  }
+
+  /**
+   * A missed fire recorded for the item that the interrupted run stands for (its run was the one cut short here): the
+   * failover run replaces it, so it is not run once more.
+   */
+  private async dropRecordedFire(item: number, fireTime: number): Promise<void> {
+    const node = await this.registry.getNode(this.paths.misfire(item));
+    const recorded = recordedFire(node?.data);
+    if (node && recorded !== undefined && recorded <= fireTime) {
+      await this.registry
+        .remove(this.paths.misfire(item), { recursive: false, version: node.stat.version })
+        .catch(ignoring('BAD_VERSION'));
+    }
   }
 
   /** Items whose cached `running` marker names an instance without an instance node (read from ZooKeeper). */

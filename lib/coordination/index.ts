@@ -10,3 +10,4 @@ export * from './leader.service';
 export * from './failover.service';
 export * from './clock.service';
 export * from './trigger.service';
+export * from './departure.service';

@@ -60,6 +60,16 @@ export class JobNodePath {
   get leaderShardingProcessing(): string {
     return `${this.root}/leader/sharding/processing`;
   }
+  /**
+   * Not in ElasticJob's layout (its tools ignore it): `leader/sharding/leaving/{instanceId}` is the ephemeral mark of an
+   * instance that has left the instance list but still fires its items until the others have resharded.
+   */
+  get leaderShardingLeaving(): string {
+    return `${this.root}/leader/sharding/leaving`;
+  }
+  leaving(instanceId: string): string {
+    return `${this.leaderShardingLeaving}/${instanceId}`;
+  }
   get leaderFailoverItems(): string {
     return `${this.root}/leader/failover/items`;
   }

@@ -4,7 +4,8 @@ import { ResolvedJobConfiguration } from '../interfaces';
 import { hasCode, ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { waitForCache } from './cache-wait';
-import { parseRunningMarker } from './execution.service';
+import { DepartureService } from './departure.service';
+import { ExecutionService, parseRunningMarker } from './execution.service';
 import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
 import { LeaderService } from './leader.service';
@@ -45,6 +46,10 @@ export class ShardingService {
   private readonly flagPath: string;
   private flagCtime?: number;
   private cachedEpoch?: string;
+  // After a new session: assignments stamped before this time are not run (see `invalidate`).
+  private acceptAfter?: number;
+  // Missed fires recorded for this instance's items by the last reshard, until the executor takes them.
+  private recorded?: Map<number, number>;
 
   constructor(
     private readonly registry: RegistryCenter,
@@ -52,6 +57,8 @@ export class ShardingService {
     private readonly paths: JobNodePath,
     private readonly identity: InstanceIdentity,
     private readonly leader: LeaderService,
+    private readonly execution: ExecutionService,
+    private readonly departures: DepartureService,
   ) {
     this.shardingPath = paths.sharding;
     this.flagPath = paths.leaderShardingNecessary;
@@ -138,17 +145,55 @@ export class ShardingService {
     return Math.max(this.tokens.get(item) ?? 0, this.cache.getStat(this.paths.shardingInstance(item))?.mzxid ?? 0);
   }
 
-  /** Reads this instance's items from ZooKeeper itself (not from the cache, which may lag behind a reshard). */
+  /**
+   * Reads this instance's items from ZooKeeper itself (not from the cache, which may lag behind a reshard), and the
+   * missed fires the reshard recorded for them (`takeRecordedFires`).
+   */
   async refresh(total: number): Promise<void> {
     const epoch = await this.registry.get(this.paths.sharding);
     const owners = await Promise.all(
       Array.from({ length: total }, (_, item) => this.registry.getNode(this.paths.shardingInstance(item))),
     );
-    this.owned = owners.flatMap((owner, item) => (owner?.data === this.identity.instanceId ? [item] : []));
+    let owned = owners.flatMap((owner, item) => (owner?.data === this.identity.instanceId ? [item] : []));
+    const stamp = Number(epoch) || 0;
+    if (this.acceptAfter !== undefined) {
+      if (stamp < this.acceptAfter) {
+        owned = [];
+      } else {
+        this.acceptAfter = undefined;
+      }
+    }
+    const recorded = owned.length > 0 ? await this.execution.recordedMissedFires(owned) : undefined;
+    this.owned = owned;
     this.tokens.clear();
     owners.forEach((owner, item) => owner && this.tokens.set(item, owner.stat.mzxid));
     this.ownedEpoch = epoch ?? undefined;
     this.items = undefined;
+    for (const [item, fireTime] of recorded ?? []) {
+      (this.recorded ??= new Map()).set(item, Math.max(fireTime, this.recorded.get(item) ?? 0));
+    }
+    this.departures.prune(stamp);
+  }
+
+  /** The missed fires recorded for this instance's items (read at the last `refresh`), once. */
+  takeRecordedFires(): ReadonlyMap<number, number> | undefined {
+    const recorded = this.recorded;
+    this.recorded = undefined;
+    return recorded;
+  }
+
+  /**
+   * A new session replaced the one this instance's assignment was read in: the items it owned may have been run by
+   * others since (its old session ended, and a reshard may be under way), so it runs none until an assignment stamped
+   * after now names it. Its node was written again, so the leader reshards at the next fire.
+   */
+  invalidate(): void {
+    this.acceptAfter = Date.now();
+    this.owned = [];
+    this.items = undefined;
+    this.ownedEpoch = undefined;
+    this.tokens.clear();
+    this.recorded = undefined;
   }
 
   /** Instances that may get items: registered, and whose server is not disabled; in ElasticJob's order. */
@@ -283,6 +328,15 @@ export class ShardingService {
         await this.registry.remove(this.paths.shardingItem(item));
       }
     }
+    const previous = await Promise.all(
+      Array.from({ length: total }, (_, item) => this.registry.get(this.paths.shardingInstance(item))),
+    );
+    await this.departures.recordMissedFires(
+      config,
+      previous,
+      Number(await this.registry.get(this.paths.sharding)) || 0,
+      fireTime,
+    );
     if (!keep) {
       const owners = new Map<number, string>();
       for (const [instanceId, items] of strategy.sharding(instances, config.name, total)) {
@@ -291,7 +345,7 @@ export class ShardingService {
       for (let item = 0; item < total; item++) {
         const owner = owners.get(item);
         const path = this.paths.shardingInstance(item);
-        const current = await this.registry.get(path);
+        const current = previous[item];
         if (owner === undefined) {
           await this.registry.remove(path);
         } else if (current === null) {

@@ -46,6 +46,20 @@ export interface JobExecutorDependencies {
 
 // How long a failover run waits at a time for the interrupted run's marker to go before looking again.
 const FAILOVER_WAIT_MS = 5_000;
+/**
+ * A server switched off this recently still runs its items under the assignment in force for fires that do not
+ * reshard (the switch came within the reshard margin of the fire): the others run only theirs at such a fire, so the
+ * switched-off server's items would run nowhere. Longer than the margin plus the time the leader takes to ask for a
+ * reshard; after that the fire reshards without it.
+ */
+const SWITCH_OFF_GRACE_MS = 5_000;
+
+/** A fire missed while the lease was lost: run when it is back only in the same session and the same assignment. */
+interface LeaseMissedFire {
+  readonly fireTime: number;
+  readonly sessionId: string;
+  readonly stamp: number;
+}
 
 /** What one item's run ended with: nothing, or the error its error handler rethrew. */
 type Outcome = unknown;
@@ -72,7 +86,7 @@ export class JobExecutor implements AbortRegistry {
   private starting?: Set<Promise<unknown>>;
   private readonly idle: Array<() => void> = [];
   // The latest fire missed because the lease was lost, run once when it is back (with `misfire`).
-  private leaseMissed?: number;
+  private leaseMissed?: LeaseMissedFire;
   // Runs whose marker could not be removed (or item handed over) when they ended.
   private leftovers?: Array<{ claim: RunClaim; handOver: boolean }>;
   // A trigger that came while items of this job ran here: run once when they have all ended.
@@ -104,13 +118,13 @@ export class JobExecutor implements AbortRegistry {
    * synchronous handler without `monitorExecution` and no reshard), so that the timer path allocates no promise.
    */
   fire(fireTime: number, missed = false): Promise<void> | undefined {
-    const { config, server, sharding, registry } = this.deps;
-    if (this.stopped || !server.isEnabled()) {
+    const { config, sharding, registry } = this.deps;
+    if (this.stopped || !this.mayFire(fireTime)) {
       return undefined;
     }
     if (!registry.hasLease()) {
       if (config.misfire) {
-        this.leaseMissed = fireTime;
+        this.leaseMissed = { fireTime, sessionId: registry.getSessionId(), stamp: sharding.assignmentFireTime };
       }
       return undefined;
     }
@@ -132,9 +146,12 @@ export class JobExecutor implements AbortRegistry {
           logger.warn(
             `Job "${config.name}": the fire of ${new Date(fireTime).toISOString()} came after a newer assignment; skipped`,
           );
+          this.adoptRecordedFires();
           return DONE;
         }
-        return this.fireItems(fireTime, source) ?? DONE;
+        const run = this.fireItems(fireTime, source) ?? DONE;
+        this.adoptRecordedFires();
+        return run;
       };
       return sharding.prepare(config, this.deps.shardingStrategy(), fireTime).then(runAfterSharding, (error) => {
         logger.error(`Job "${config.name}": resharding failed, running with the current assignment: ${error}`);
@@ -162,10 +179,22 @@ export class JobExecutor implements AbortRegistry {
     this.trigger(Math.max(fireTime, this.deps.sharding.assignmentFireTime), false);
   }
 
+  /**
+   * Whether this instance runs the fire: its server is enabled, or was switched off so shortly before the fire that
+   * the fire does not reshard without it (then the assignment in force runs the fire, its items included).
+   */
+  private mayFire(fireTime: number): boolean {
+    const { server, sharding } = this.deps;
+    return (
+      server.isEnabled() ||
+      (server.disabledSince(fireTime - SWITCH_OFF_GRACE_MS) && !sharding.isShardingNecessary(fireTime))
+    );
+  }
+
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
-    const { config, server, sharding, execution } = this.deps;
-    if (this.stopped || !server.isEnabled()) {
+    const { config, sharding, execution } = this.deps;
+    if (this.stopped || !this.mayFire(fireTime)) {
       return undefined;
     }
     const monitored = config.monitorExecution;
@@ -174,8 +203,10 @@ export class JobExecutor implements AbortRegistry {
     if (monitored || this.running.size > 0) {
       const free: number[] = [];
       for (const item of assigned) {
-        if (this.running.has(item) || (monitored && execution.isRunningElsewhere(item))) {
+        if (this.running.has(item)) {
           this.missed(config, item, fireTime);
+        } else if (monitored && execution.isRunningElsewhere(item)) {
+          this.missedElsewhere(config, item, fireTime);
         } else {
           free.push(item);
         }
@@ -221,6 +252,37 @@ export class JobExecutor implements AbortRegistry {
   }
 
   /**
+   * The item is marked running elsewhere: missed, unless that run is of this fire or a later one (two instances that
+   * both held the item for this fire, one of them under an assignment it had not yet seen replaced).
+   */
+  private missedElsewhere(config: ResolvedJobConfiguration, item: number, fireTime: number): void {
+    const running = this.deps.execution.fireRunningElsewhere(item);
+    if (running === undefined || running < fireTime) {
+      this.missed(config, item, fireTime);
+    }
+  }
+
+  /**
+   * Missed fires that a reshard recorded for items this instance now owns (their owner was gone when they were due,
+   * and nobody started them): each runs once, as a misfire, as soon as the item is free.
+   */
+  private adoptRecordedFires(): void {
+    const recorded = this.deps.sharding.takeRecordedFires();
+    if (!recorded || !this.deps.config.misfire) {
+      return;
+    }
+    for (const [item, fireTime] of recorded) {
+      const pending = (this.pendingMisfire ??= new Map());
+      pending.set(item, Math.max(fireTime, pending.get(item) ?? 0));
+      logger.log(
+        `Job "${this.deps.config.name}": item ${item} runs the fire of ${new Date(fireTime).toISOString()}, due while ` +
+          'its owner was gone',
+      );
+      this.runMisfire(item);
+    }
+  }
+
+  /**
    * Runs an item whose fires were missed, if it is free now: called when a local run ends, when another instance's
    * marker of it goes, and when the lease is back.
    */
@@ -234,11 +296,9 @@ export class JobExecutor implements AbortRegistry {
       return;
     }
     this.pendingMisfire!.delete(item);
-    if (config.monitorExecution) {
-      execution
-        .clearMisfire(item)
-        .catch((error) => logger.warn(`Job "${config.name}": could not clear the misfire of item ${item}: ${error}`));
-    }
+    execution
+      .clearMisfire(item)
+      .catch((error) => logger.warn(`Job "${config.name}": could not clear the misfire of item ${item}: ${error}`));
     if (!config.misfire || !sharding.getLocalShardingItems(config.shardingTotalCount).includes(item)) {
       return;
     }
@@ -258,10 +318,41 @@ export class JobExecutor implements AbortRegistry {
     const missedFire = this.leaseMissed;
     this.leaseMissed = undefined;
     if (missedFire !== undefined) {
-      this.trigger(missedFire, true);
+      this.runLeaseMissed(missedFire).catch((error) =>
+        logger.warn(`Job "${this.deps.config.name}": the fire missed while the lease was lost did not run: ${error}`),
+      );
     }
     [...(this.pendingMisfire?.keys() ?? [])].forEach((item) => this.runMisfire(item));
     this.claimFailover();
+  }
+
+  /**
+   * Runs the fire missed while the lease was lost, as a misfire, only if nobody else can have run it: the session is
+   * the one it was missed in (so this instance's node never went and its items were not failed over), and the
+   * assignment in ZooKeeper is the one it was missed under (so its items were not given to others meanwhile).
+   */
+  private async runLeaseMissed(missed: LeaseMissedFire): Promise<void> {
+    const { registry, paths, config } = this.deps;
+    const sameSession = () => missed.sessionId !== '' && registry.getSessionId() === missed.sessionId;
+    const stamp = sameSession() ? Number(await registry.get(paths.sharding)) || 0 : undefined;
+    if (!sameSession() || stamp !== missed.stamp) {
+      logger.warn(
+        `Job "${config.name}": the fire of ${new Date(missed.fireTime).toISOString()}, missed while the lease was lost, ` +
+          `is not run here: ${sameSession() ? 'its items were resharded meanwhile' : 'the session ended meanwhile'}`,
+      );
+      return;
+    }
+    this.trigger(missed.fireTime, true);
+  }
+
+  /**
+   * A new session replaced the one this instance's runs and assignment were known in: what it missed in the old one
+   * (fires missed while the lease was lost, items that found their run still going) is not run here, since its items
+   * may have been taken over; the reshard that follows records what nobody ran for the items' next owners.
+   */
+  resetForNewSession(): void {
+    this.leaseMissed = undefined;
+    this.pendingMisfire?.clear();
   }
 
   /**
@@ -450,9 +541,9 @@ export class JobExecutor implements AbortRegistry {
     }
     const claimed = claims.map((claim) => claim.item);
     for (const item of items.filter((item) => !claimed.includes(item))) {
-      // Marked by another instance meanwhile: this fire is missed for it.
+      // Marked by another instance meanwhile: this fire is missed for it, unless that run is of this fire.
       this.release(item);
-      this.missed(config, item, fireTime);
+      this.missedElsewhere(config, item, fireTime);
     }
     return this.collect(config, this.runItems(config, claimed, fireTime, source));
   }

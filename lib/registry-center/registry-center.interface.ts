@@ -108,6 +108,8 @@ export abstract class RegistryCenter {
    * and no other instance can have taken this instance's items.
    */
   abstract hasLease(): boolean;
+  /** The session timeout the server granted, in milliseconds (the one asked for until connected). */
+  abstract readonly sessionTimeout: number;
   /** Calls `listener` when the lease is lost (`false`) or regained (`true`); returns a function that removes it. */
   abstract onLease(listener: (held: boolean) => void): () => void;
   /** A cache of the subtree under `path`, loaded before it resolves and rebuilt after a session expiry. */

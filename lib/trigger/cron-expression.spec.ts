@@ -1,4 +1,4 @@
-import { compileCron, CronSyntaxError } from './cron-expression';
+import { compileCron, CronSyntaxError, latestFireBetween } from './cron-expression';
 import { normalizeTimeZone } from './time-zone';
 
 /** Fire time of `cron` (in `zone`, UTC unless given) strictly after `after`, as an ISO string. */
@@ -203,5 +203,36 @@ describe('compileCron year field in the cron time zone', () => {
     expect(
       new Date(compileCron('0 0 20 31 12 ? 2029', 'America/New_York').next(Date.UTC(2024, 0, 3))!).toISOString(),
     ).toBe('2030-01-01T01:00:00.000Z');
+  });
+});
+
+describe('latestFireBetween', () => {
+  const at = (iso: string) => Date.parse(iso);
+
+  it('is the latest fire strictly between the bounds', () => {
+    const every10s = compileCron('0/10 * * * * ?', 'UTC');
+    expect(latestFireBetween(every10s, at('2026-01-01T00:00:00Z'), at('2026-01-01T00:00:30Z'))).toBe(
+      at('2026-01-01T00:00:20Z'),
+    );
+    expect(latestFireBetween(every10s, at('2026-01-01T00:00:19.999Z'), at('2026-01-01T00:00:20.001Z'))).toBe(
+      at('2026-01-01T00:00:20Z'),
+    );
+  });
+
+  it('is undefined when no fire lies between them (both bounds excluded)', () => {
+    const every10s = compileCron('0/10 * * * * ?', 'UTC');
+    expect(latestFireBetween(every10s, at('2026-01-01T00:00:10Z'), at('2026-01-01T00:00:20Z'))).toBeUndefined();
+    expect(latestFireBetween(every10s, at('2026-01-01T00:00:21Z'), at('2026-01-01T00:00:22Z'))).toBeUndefined();
+  });
+
+  it('finds the latest of a frequent schedule over a long span, and of a sparse one', () => {
+    const everySecond = compileCron('* * * * * ?', 'UTC');
+    expect(latestFireBetween(everySecond, at('2026-01-01T00:00:00Z'), at('2026-01-03T00:00:00.500Z'))).toBe(
+      at('2026-01-03T00:00:00Z'),
+    );
+    const daily = compileCron('0 0 3 * * ?', 'UTC');
+    expect(latestFireBetween(daily, at('2026-01-01T00:00:00Z'), at('2026-01-05T00:00:00Z'))).toBe(
+      at('2026-01-04T03:00:00Z'),
+    );
   });
 });

@@ -80,6 +80,29 @@ export function compileCron(cron: string, zone?: string): CompiledCron {
   };
 }
 
+const HOUR_MS = 3_600_000;
+
+/**
+ * The latest fire time strictly between `after` and `before`, or `undefined` when there is none. Looks in the last hour
+ * first, so that a frequent schedule is not walked fire by fire over a long span.
+ */
+export function latestFireBetween(cron: CompiledCron, after: number, before: number): number | undefined {
+  const scan = (from: number): number | undefined => {
+    let latest: number | undefined;
+    for (let time = cron.next(from); time !== null && time < before; time = cron.next(time)) {
+      latest = time;
+    }
+    return latest;
+  };
+  if (before - after > HOUR_MS) {
+    const recent = scan(before - HOUR_MS - 1);
+    if (recent !== undefined) {
+      return recent;
+    }
+  }
+  return scan(after);
+}
+
 function translateQuartzDayOfWeek(field: string): string {
   if (field === '?' || field === '*') {
     return '*';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { ZookeeperRegistryCenter } from '../../lib';
 import { AppProcess } from '../support/app-process';
 import { Cluster, CLUSTER_APP } from '../support/cluster';
-import { AuditedRun, auditedRuns, invariantViolations } from '../support/run-audit';
+import { AuditedRun, auditedRuns, Cut, invariantViolations, lostFires, repeatedRuns } from '../support/run-audit';
 import { TcpProxy } from '../support/tcp-proxy';
 import { fourLetterWord, waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 
@@ -270,6 +270,125 @@ describe('fault tolerance', () => {
     );
     expectInvariants();
   }
+
+  /** The latest fire at which every one of `items` ran, on `instances` different instances; `undefined` if none. */
+  const settledFire = (items: number, instances: number): number | undefined => {
+    const byFire = new Map<number, AuditedRun[]>();
+    runs().forEach((r) => byFire.set(r.fireTime, [...(byFire.get(r.fireTime) ?? []), r]));
+    const settled = [...byFire.entries()].filter(
+      ([, list]) =>
+        new Set(list.map((r) => r.item)).size === items && new Set(list.map((r) => r.instance)).size === instances,
+    );
+    return settled.length > 0 ? Math.max(...settled.map(([fire]) => fire)) : undefined;
+  };
+  const untilTime = (time: number) => waitFor(() => Date.now() >= time, Math.max(0, time - Date.now()) + 2_000);
+
+  it('an instance cut off for 12 s and back: every fire runs once (the corner apart), none is lost', async () => {
+    const proxy = await TcpProxy.start(zk.port);
+    proxies.push(proxy);
+    const env = { JOB_TOTAL: '6', ITEM_MS: '300', FAILOVER: 'true' };
+    await startAll(['127.0.0.2', '127.0.0.3'], env);
+    await cluster.start('127.0.0.4', { ...env, ZK_SERVERS: proxy.connectString });
+    await waitFor(() => settledFire(6, 3) !== undefined, 20_000, 'the 6 items to run over the 3 instances');
+    const from = settledFire(6, 3)!;
+
+    const t0 = Date.now();
+    proxy.cut({ silent: true });
+    await new Promise((resolve) => setTimeout(resolve, 12_000));
+    proxy.restore();
+    const restoredAt = Date.now();
+    const back = await runWhere(
+      (r) => r.instance === '127.0.0.4' && r.start > restoredAt,
+      20_000,
+      'the instance that was cut off to run items again',
+    );
+    // Audited up to a fire at which all 6 items ran after it came back.
+    await waitFor(() => (settledFire(6, 3) ?? 0) >= back.fireTime + 2_000, 15_000, 'the cluster to settle again');
+    const to = settledFire(6, 3)!;
+
+    const cuts: Cut[] = [{ instance: '127.0.0.4', from: t0, to: restoredAt }];
+    const audited = runs().filter((r) => r.fireTime >= from && r.fireTime <= to);
+    expect(invariantViolations(audited, cuts)).toEqual([]);
+    expect(lostFires(audited, [0, 1, 2, 3, 4, 5], from, to)).toEqual([]);
+    // Back in a new session, it makes up for nothing it missed while cut off: the others ran those fires.
+    expect(runs().filter((r) => r.instance === '127.0.0.4' && r.start > restoredAt && r.fireTime < restoredAt)).toEqual(
+      [],
+    );
+    const { corners } = repeatedRuns(audited, cuts);
+    const perItem = new Map<number, number>();
+    corners.forEach((r) => perItem.set(r.item, (perItem.get(r.item) ?? 0) + 1));
+    expect([...perItem.values()].every((count) => count <= 1)).toBe(true);
+    const misfires = audited.filter((r) => r.source === 'MISFIRE');
+    process.stdout.write(
+      `cut 12 s: ${audited.length} runs of fires ${new Date(from).toISOString()}..${new Date(to).toISOString()}, ` +
+        `0 duplicates, ${corners.length} corner run(s) (items ${corners.map((r) => r.item)}), ` +
+        `${misfires.length} misfire run(s) for fires due while the items had no live owner\n`,
+    );
+  });
+
+  it('a fire due while its owner is dead runs once on the survivor as a misfire; finished fires are not re-run', async () => {
+    const env = {
+      JOB_TOTAL: '2',
+      ITEM_MS: '100',
+      FAILOVER: 'true',
+      JOB_CRON: '0/10 * * * * ?',
+      SESSION_TIMEOUT_MS: '3000',
+    };
+    await startAll(['127.0.0.2', '127.0.0.3'], env);
+    await waitFor(() => settledFire(2, 2) !== undefined, 35_000, 'both items to run, one on each instance');
+    const settled = settledFire(2, 2)!;
+    const victim = runs().find((r) => r.item === 0 && r.fireTime === settled)!.instance;
+    const survivor = victim === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2';
+    let fire = settled + 10_000;
+    while (fire - Date.now() < 1_000) {
+      fire += 10_000;
+    }
+    await untilTime(fire - 600);
+    const killed = Date.now();
+    killedAt.set(victim, killed);
+    await cluster.instances.get(victim)!.stop('SIGKILL');
+    await waitFor(
+      async () => !(await observer.getChildren('/cluster/instances')).some((id) => id.startsWith(`${victim}@-@`)),
+      10_000,
+      'the session of the killed instance to end',
+    );
+    const sessionEnded = Date.now();
+
+    const catchUp = await runWhere((r) => r.item === 0 && r.fireTime === fire, 25_000, 'item 0 to run the fire');
+    expect(catchUp).toMatchObject({ instance: survivor, source: 'MISFIRE' });
+    // The next fire ran as usual on the survivor, and nothing ran twice: not the fire before the kill either.
+    await runWhere((r) => r.item === 0 && r.fireTime === fire + 10_000, 5_000, 'item 0 at the next fire');
+    expect(runs().filter((r) => r.item === 0 && r.fireTime === fire)).toHaveLength(1);
+    expect(runs().filter((r) => r.item === 0 && r.fireTime === settled)).toHaveLength(1);
+    expect(runs().filter((r) => r.source === 'FAILOVER')).toEqual([]);
+    expectInvariants();
+    process.stdout.write(
+      `owner killed at fire - ${fire - killed} ms; session end seen at kill + ${sessionEnded - killed} ms; ` +
+        `the missed fire ran on the survivor at kill + ${catchUp.start - killed} ms (fire + ${catchUp.start - fire} ms)\n`,
+    );
+  });
+
+  it('a server disabled less than 500 ms before a fire: every item still runs once at that fire', async () => {
+    await startAll(['127.0.0.2', '127.0.0.3'], { JOB_TOTAL: '4', ITEM_MS: '50' });
+    await waitFor(() => settledFire(4, 2) !== undefined, 20_000, 'the 4 items to run over both instances');
+    const from = settledFire(4, 2)!;
+    const fire = Math.ceil((Date.now() + 1_000) / 1_000) * 1_000;
+    await untilTime(fire - 300);
+    await observer.update('/cluster/servers/127.0.0.3', 'DISABLED');
+    const switched = Date.now();
+    expect(fire - switched).toBeGreaterThan(0);
+    expect(fire - switched).toBeLessThan(500);
+    await waitFor(
+      () => runs().some((r) => r.fireTime >= fire + 4_000) && Date.now() > fire + 4_500,
+      10_000,
+      'four more fires',
+    );
+    const audited = runs().filter((r) => r.fireTime >= from && r.fireTime <= fire + 4_000);
+    expect(lostFires(audited, [0, 1, 2, 3], from, fire + 4_000)).toEqual([]);
+    // The switch applies from the fire after: every item on the other server.
+    expect(audited.filter((r) => r.fireTime >= fire + 2_000 && r.instance !== '127.0.0.2')).toEqual([]);
+    expect(invariantViolations(audited)).toEqual([]);
+  });
 
   describe('misfire', () => {
     const runsOf = (app: AppProcess) => auditedRuns(new Map([['one', app]]));

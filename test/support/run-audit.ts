@@ -55,22 +55,56 @@ export function auditedRuns(processes: Map<string, AppProcess>, killedAt = new M
   return runs.sort((a, b) => a.start - b.start);
 }
 
+/** A span in which an instance's connection to ZooKeeper was cut. */
+export interface Cut {
+  instance: string;
+  from: number;
+  to: number;
+}
+
 /**
- * The invariants: for each (item, fire) at most one run that was not cut short; no two runs of an item at
- * overlapping times (on any instances). Returns the violations, readable.
+ * The one at-least-once corner: a run that ended normally on an instance whose connection was cut while it ran (it
+ * could not record its end), repeated by a failover run elsewhere for the same fire with a larger fencing token.
  */
-export function invariantViolations(runs: AuditedRun[]): string[] {
-  const violations: string[] = [];
+function isCorner(first: AuditedRun, second: AuditedRun, cuts: Cut[]): boolean {
+  return (
+    cuts.some((cut) => cut.instance === first.instance && first.start < cut.from && first.end >= cut.from) &&
+    second.source === 'FAILOVER' &&
+    second.instance !== first.instance &&
+    second.fireTime === first.fireTime &&
+    second.token > first.token &&
+    second.start >= first.end
+  );
+}
+
+/**
+ * Runs of an (item, fire) beyond the first that was not cut short: real duplicates, and the corner runs of `cuts`
+ * (counted apart: a run that finished on a cut-off instance and could not record it is repeated once by failover).
+ */
+export function repeatedRuns(runs: AuditedRun[], cuts: Cut[] = []): { duplicates: string[]; corners: AuditedRun[] } {
+  const duplicates: string[] = [];
+  const corners: AuditedRun[] = [];
   const completed = new Map<string, AuditedRun[]>();
   for (const run of runs.filter((r) => !r.cut)) {
     const key = `item ${run.item} fire ${run.fireTime}`;
     completed.set(key, [...(completed.get(key) ?? []), run]);
   }
   for (const [key, list] of completed) {
-    if (list.length > 1) {
-      violations.push(`${key} ran ${list.length} times: ${list.map(describe).join('; ')}`);
+    if (list.length === 2 && isCorner(list[0], list[1], cuts)) {
+      corners.push(list[1]);
+    } else if (list.length > 1) {
+      duplicates.push(`${key} ran ${list.length} times: ${list.map(describe).join('; ')}`);
     }
   }
+  return { duplicates, corners };
+}
+
+/**
+ * The invariants: for each (item, fire) at most one run that was not cut short (but for the corner runs of `cuts`);
+ * no two runs of an item at overlapping times (on any instances). Returns the violations, readable.
+ */
+export function invariantViolations(runs: AuditedRun[], cuts: Cut[] = []): string[] {
+  const violations = repeatedRuns(runs, cuts).duplicates;
   const byItem = new Map<number, AuditedRun[]>();
   runs.forEach((run) => byItem.set(run.item, [...(byItem.get(run.item) ?? []), run]));
   for (const list of byItem.values()) {
@@ -84,6 +118,28 @@ export function invariantViolations(runs: AuditedRun[]): string[] {
     }
   }
   return violations;
+}
+
+/**
+ * Fires of `items` from `from` to `to` (every `periodMs`) that nobody ran: a fire counts as run when a run has its
+ * fire time, or when the next fire of the item that did run was run as a misfire (missed fires collapse into one
+ * misfire run of the latest of them).
+ */
+export function lostFires(runs: AuditedRun[], items: number[], from: number, to: number, periodMs = 1000): string[] {
+  const lost: string[] = [];
+  for (const item of items) {
+    const ran = runs.filter((r) => r.item === item);
+    for (let fire = from; fire <= to; fire += periodMs) {
+      if (ran.some((r) => r.fireTime === fire)) {
+        continue;
+      }
+      const next = ran.filter((r) => r.fireTime > fire).sort((a, b) => a.fireTime - b.fireTime)[0];
+      if (!next || next.source !== 'MISFIRE') {
+        lost.push(`item ${item} fire ${new Date(fire).toISOString()}`);
+      }
+    }
+  }
+  return lost;
 }
 
 const describe = (run: AuditedRun) =>
