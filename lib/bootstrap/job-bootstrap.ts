@@ -10,6 +10,7 @@ import {
   InstanceService,
   JobNodePath,
   LeaderService,
+  RESHARD_MARGIN_MS,
   ServerService,
   ShardingService,
   TriggerService,
@@ -21,7 +22,7 @@ import { JobExecutor, JobExecutorDependencies, JobHandler } from '../executor';
 import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
-import { compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
+import { CompiledCron, compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
 import { OperatorListener } from './operator.listener';
 
 // One logger for all instances of this class: thousands of jobs need no logger each.
@@ -61,6 +62,7 @@ export class JobBootstrap {
   private unschedule?: () => void;
   private unsubscribe?: () => void;
   private scheduledCron?: string;
+  private cron?: CompiledCron;
   private stopping = false;
   private sweeping?: Promise<void>;
   private sweepAgain = false;
@@ -396,13 +398,13 @@ export class JobBootstrap {
     this.unschedule?.();
     this.unschedule = undefined;
     this.scheduledCron = key;
+    this.cron = undefined;
     if (!config.cron) {
       return;
     }
     const zone = config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined;
-    this.unschedule = this.context.scheduler.add(compileCron(config.cron, zone), (fireTime, missed) =>
-      this.executor!.trigger(fireTime, missed),
-    );
+    const cron = (this.cron = compileCron(config.cron, zone));
+    this.unschedule = this.context.scheduler.add(cron, (fireTime, missed) => this.executor!.trigger(fireTime, missed));
   }
 
   private onRegistryChange(event: TreeCacheEvent): void {
@@ -425,6 +427,16 @@ export class JobBootstrap {
       if (event.type !== 'NODE_UPDATED' && isChildOf(path, paths.instances)) {
         this.sweep();
       }
+      if (event.type === 'NODE_REMOVED' && isChildOf(path, paths.instances)) {
+        this.reshardSoon();
+      }
+    } else if (path === paths.sharding && event.type !== 'NODE_REMOVED') {
+      // (Fires that reshard read the new assignment themselves; this is for one made between fires.)
+      setTimeout(() => {
+        this.executor
+          ?.adoptNewAssignment()
+          .catch((error) => logger.warn(`Job "${this.name}": reading the new assignment failed: ${error}`));
+      }, RESHARD_MARGIN_MS).unref();
     } else if (path.startsWith(paths.sharding) || path.startsWith(paths.leaderFailoverItems)) {
       this.onItemChange(event);
     }
@@ -447,6 +459,22 @@ export class JobBootstrap {
     ) {
       executor.claimFailover();
     }
+  }
+
+  /**
+   * An instance left: once the leader's reshard flag is old enough for every instance to have seen it, the leader
+   * reshards without waiting for the next fire, if that fire is far enough (`ShardingService.reshardBetweenFires`).
+   */
+  private reshardSoon(): void {
+    setTimeout(() => {
+      if (this.stopping || !this.leader?.isLeader()) {
+        return;
+      }
+      const nextFire = this.cron ? (this.cron.next(Date.now()) ?? undefined) : undefined;
+      this.executor
+        ?.reshardBetweenFires(nextFire)
+        .catch((error) => logger.warn(`Job "${this.name}": resharding between fires failed: ${error}`));
+    }, RESHARD_MARGIN_MS * 2).unref();
   }
 
   private onTopologyChange(background: (work: Promise<unknown>, what: string) => void): void {

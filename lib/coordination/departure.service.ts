@@ -1,7 +1,7 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
+import { ignoring, LEASE_FRACTION, RegistryCenter, TreeCache } from '../registry-center';
 import { compileCron, CompiledCron, latestFireBetween, normalizeTimeZone } from '../trigger';
 import { ExecutionService } from './execution.service';
 import { JobNodePath } from './job-node-path';
@@ -10,10 +10,13 @@ const logger = new Logger(LOGGER_CONTEXT);
 // How soon after its instance node went a leaving mark still explains it.
 const MARK_FOLLOWS_MS = 5_000;
 
-/** One departure of an instance: seen at `seenAt`; the instance started no item of the job after `since`. */
+/**
+ * One departure of an instance, seen at `seenAt`. It started no item of the job after `since`; for a session that
+ * ended (`since` undefined) that follows from the session timeout, see `missedSince`.
+ */
 interface Departure {
   readonly seenAt: number;
-  readonly since: number;
+  readonly since?: number;
 }
 
 /**
@@ -21,10 +24,11 @@ interface Departure {
  * nobody started, so that the item's next owner runs the latest of them once (`ShardingService`). Kept in memory from
  * the cache's events; nothing is written per fire.
  *
- * - An instance node removed while the instance has no leaving mark: its session ended (a crash, or cut off). It writes
- *   the `running` marker of every run before starting it (with `monitorExecution`; without, it starts nothing once it
- *   has lost its lease), and the server expires a session no sooner than one session timeout after the last request
- *   it received: it started nothing after `seen - session timeout`.
+ * - An instance node removed while the instance has no leaving mark: its session ended (a crash, or cut off). The
+ *   server expires a session no sooner than one session timeout after the last request it received. With
+ *   `monitorExecution` the instance wrote the `running` marker of every run before starting it: it started nothing
+ *   after `seen - session timeout`. Without, it starts nothing once its lease is lost, half a session timeout after
+ *   its last request was answered: nothing after `seen - session timeout / 2`.
  * - A leaving mark removed: the instance stopped firing by then, and at the latest at the deadline the mark holds (the
  *   end of its grace period); whichever is earlier.
  * - This instance's own earlier session (expired, or given up): it started nothing after it lost its lease.
@@ -49,8 +53,7 @@ export class DepartureService {
       if (path.startsWith(instancesPrefix) && type === 'NODE_REMOVED') {
         const id = path.slice(instancesPrefix.length);
         if (!cache.has(paths.leaving(id))) {
-          const now = Date.now();
-          this.record(id, now, now - this.sessionTimeout());
+          this.record(id, Date.now(), undefined);
         }
       } else if (path.startsWith(leavingPrefix)) {
         const id = path.slice(leavingPrefix.length);
@@ -70,12 +73,16 @@ export class DepartureService {
    * The time after which `instanceId` can have started no item, if it departed after `after` (the stamp of the
    * assignment that names it); `undefined` when it did not, or still fires (it is leaving and has not stopped yet).
    */
-  missedSince(instanceId: string, after: number): number | undefined {
+  missedSince(instanceId: string, after: number, monitorExecution: boolean): number | undefined {
     if (this.cache.has(this.paths.leaving(instanceId))) {
       return undefined;
     }
     const seen = this.departures?.get(instanceId)?.filter((departure) => departure.seenAt > after) ?? [];
-    return seen.length > 0 ? Math.min(...seen.map((departure) => departure.since)) : undefined;
+    if (seen.length === 0) {
+      return undefined;
+    }
+    const silent = this.sessionTimeout() * (monitorExecution ? 1 : 1 - LEASE_FRACTION);
+    return Math.min(...seen.map(({ seenAt, since }) => since ?? seenAt - silent));
   }
 
   /**
@@ -96,7 +103,7 @@ export class DepartureService {
     const recorded: string[] = [];
     for (let item = 0; item < owners.length; item++) {
       const owner = owners[item];
-      const since = owner ? this.missedSince(owner, stamp) : undefined;
+      const since = owner ? this.missedSince(owner, stamp, config.monitorExecution) : undefined;
       if (since === undefined || this.cache.has(this.paths.disabledItem(item))) {
         continue;
       }
@@ -156,7 +163,7 @@ export class DepartureService {
     }
   }
 
-  private record(instanceId: string, seenAt: number, since: number): void {
+  private record(instanceId: string, seenAt: number, since: number | undefined): void {
     const map = (this.departures ??= new Map());
     map.set(instanceId, [...(map.get(instanceId) ?? []), { seenAt, since }]);
   }

@@ -22,6 +22,11 @@ export const SHARDING_WAIT_MS = 5_000;
  * waits for the next one). Assumes clocks within this margin of ZooKeeper's, as `maxTimeDiffSeconds` checks.
  */
 export const RESHARD_MARGIN_MS = 500;
+/**
+ * A reshard between fires (after an instance left) is made only when the next fire is at least this far: it is
+ * written well before that fire, so that every instance has seen it by then and none runs the fire under the old one.
+ */
+export const BETWEEN_FIRES_MS = 2_000;
 
 /**
  * Which sharding items this instance runs, and resharding. When the instances, the servers or the item count change,
@@ -121,6 +126,35 @@ export class ShardingService {
     if (resharded || this.isStale()) {
       await this.refresh(config.shardingTotalCount);
     }
+  }
+
+  /**
+   * Reshards now, between fires, as the leader, when the flag has been set for the margin and the next fire is at
+   * least `BETWEEN_FIRES_MS` away (`undefined`: the job has no cron) and no item runs: the items of an instance that
+   * left get their new owners at once instead of at the next fire (and with them the fires it missed). Resolves
+   * whether it did; otherwise the next fire reshards as usual.
+   */
+  async reshardBetweenFires(
+    config: ResolvedJobConfiguration,
+    strategy: JobShardingStrategy,
+    nextFire: number | undefined,
+  ): Promise<boolean> {
+    const now = Date.now();
+    if (
+      !this.leader.isLeader() ||
+      !this.isShardingNecessary(now) ||
+      this.availableInstances().length === 0 ||
+      (nextFire !== undefined && nextFire - now < BETWEEN_FIRES_MS) ||
+      (config.monitorExecution && this.hasRunningItems(config.shardingTotalCount))
+    ) {
+      return false;
+    }
+    this.resharding ??= this.reshard(config, strategy, now).finally(() => (this.resharding = undefined));
+    if (!(await this.resharding)) {
+      return false;
+    }
+    await this.refresh(config.shardingTotalCount);
+    return true;
   }
 
   /** Items assigned to this instance, minus items disabled in the registry. Do not modify the result. */

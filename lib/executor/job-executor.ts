@@ -283,6 +283,27 @@ export class JobExecutor implements AbortRegistry {
   }
 
   /**
+   * A new assignment was stamped: if no fire is resharding (the leader resharded between fires), read it now, so that
+   * fires its items missed run at once rather than at the next fire.
+   */
+  async adoptNewAssignment(): Promise<void> {
+    const { sharding, config } = this.deps;
+    if (this.stopped || !sharding.isStale() || sharding.isShardingNecessary(Date.now())) {
+      return;
+    }
+    await sharding.refresh(config.shardingTotalCount);
+    this.adoptRecordedFires();
+  }
+
+  /** As the leader, reshards between fires when it may (`ShardingService.reshardBetweenFires`). */
+  async reshardBetweenFires(nextFire: number | undefined): Promise<void> {
+    const { sharding, config } = this.deps;
+    if (!this.stopped && (await sharding.reshardBetweenFires(config, this.deps.shardingStrategy(), nextFire))) {
+      this.adoptRecordedFires();
+    }
+  }
+
+  /**
    * Runs an item whose fires were missed, if it is free now: called when a local run ends, when another instance's
    * marker of it goes, and when the lease is back.
    */
