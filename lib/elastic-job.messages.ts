@@ -15,10 +15,16 @@ export const missingJobHandler = (jobName: string) =>
 export const invalidModuleOption = (field: string, value: unknown, reason: string) =>
   `ElasticJobModule: invalid option "${field}" ${quote(value)}: ${reason}`;
 
-export const registryUnreachable = (serverLists: string, namespace: string, attempts: number, timeoutMs: number) =>
+export const registryUnreachable = (
+  serverLists: string,
+  namespace: string,
+  attempts: number,
+  elapsedMs: number,
+  cause: string,
+) =>
   `ZooKeeper unreachable: could not connect to "${serverLists}" (registryCenter.serverLists, namespace ${quote(
     namespace,
-  )}) in ${attempts} attempt(s) of ${timeoutMs} ms each`;
+  )}) in ${attempts} attempt(s) over ${elapsedMs} ms: ${cause}`;
 
 export const jobFailed = (jobName: string, item: number, error: unknown) =>
   `Job ${quote(jobName)} item ${item} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;

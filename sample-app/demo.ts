@@ -10,12 +10,15 @@ import { ZookeeperTestServer } from '../test/support/zookeeper-server';
  */
 const LINE = /instance (\d+) settles item (\d+) \(([^)]*)\)/;
 const FIRE_MS = 5000;
+// How long the instances get to close on Ctrl-C (their items' grace period is 10 s) before they are killed.
+const STOP_DEADLINE_MS = 15_000;
 
 async function main() {
   let zookeeper: ZookeeperTestServer | undefined;
   let servers = process.env.ZK_SERVERS;
   if (!servers) {
-    zookeeper = await ZookeeperTestServer.start();
+    // Out of the terminal's process group: a Ctrl-C must not stop it before the instances have closed their sessions.
+    zookeeper = await ZookeeperTestServer.start({ ownProcessGroup: true });
     servers = zookeeper.connectString;
     console.log(`Started ZooKeeper on ${servers} (data in ${zookeeper.dataDir})`);
   }
@@ -62,20 +65,24 @@ async function main() {
       return;
     }
     stopping = true;
-    console.log('\nStopping the demo...');
-    await Promise.all(
-      children.map(
-        (child) =>
-          new Promise((resolve) => {
-            if (child.exitCode !== null || child.signalCode !== null) {
-              resolve(null);
-            } else {
-              child.once('exit', resolve);
-              child.kill('SIGTERM');
-            }
-          }),
-      ),
-    );
+    console.log('\nStopping the demo: the instances first, then ZooKeeper...');
+    const running = children.filter((child) => child.exitCode === null && child.signalCode === null);
+    const exited = running.map((child) => new Promise((resolve) => child.once('exit', resolve)));
+    running.forEach((child) => child.kill('SIGTERM'));
+    let deadline: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(exited).then(() => false),
+      new Promise<boolean>((resolve) => (deadline = setTimeout(() => resolve(true), STOP_DEADLINE_MS))),
+    ]);
+    clearTimeout(deadline);
+    if (timedOut) {
+      const stragglers = running.filter((child) => child.exitCode === null && child.signalCode === null);
+      console.log(
+        `-- killing pid(s) ${stragglers.map((child) => child.pid).join(', ')}: not closed after ${STOP_DEADLINE_MS / 1000} s --`,
+      );
+      stragglers.forEach((child) => child.kill('SIGKILL'));
+      await Promise.all(exited);
+    }
     await zookeeper?.destroy();
     process.exit(0);
   };

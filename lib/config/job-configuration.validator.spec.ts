@@ -148,7 +148,23 @@ describe('resolveJobConfiguration', () => {
 
     it('lists the allowed types for an unknown error handler', () => {
       const error = configurationError({ ...valid, jobErrorHandlerType: 'NOPE' });
-      expect(error.message).toMatch(/LOG, THROW, IGNORE/);
+      expect(error.message).toBe(
+        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; expected one of LOG, THROW, IGNORE`,
+      );
+    });
+
+    it('lists each allowed type once when the known types include the built-in ones, as the module passes them', () => {
+      const known: KnownTypes = {
+        errorHandlerTypes: ['LOG', 'THROW', 'IGNORE', 'AUDIT'],
+        shardingStrategyTypes: ['AVG_ALLOCATION', 'ODEVITY', 'ROUND_ROBIN', 'BY_REGION'],
+      };
+      expect(configurationError({ ...valid, jobErrorHandlerType: 'NOPE' }, known).message).toBe(
+        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; expected one of LOG, THROW, IGNORE, AUDIT`,
+      );
+      expect(configurationError({ ...valid, jobShardingStrategyType: 'NOPE' }, known).message).toBe(
+        `Job "${JOB}": invalid "jobShardingStrategyType" "NOPE": unknown type; ` +
+          'expected one of AVG_ALLOCATION, ODEVITY, ROUND_ROBIN, BY_REGION',
+      );
     });
   });
 

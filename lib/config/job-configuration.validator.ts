@@ -104,7 +104,8 @@ function checkType(
   custom: Iterable<string> | undefined,
   fail: (reason: string) => never,
 ) {
-  const allowed = [...builtIn, ...(custom ?? [])];
+  // `custom` may hold the built-in types too (the module passes every type it knows): each is listed once.
+  const allowed = [...new Set([...builtIn, ...(custom ?? [])])];
   if (typeof value !== 'string' || !allowed.includes(value)) {
     fail(`unknown type; expected one of ${allowed.join(', ')}`);
   }

@@ -16,6 +16,7 @@ import {
 import { hasCode, ignoring, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
 import { SessionEnd, ZookeeperSession } from './zookeeper-session';
 import { CacheReader, ZookeeperTreeCache } from './zookeeper-tree-cache';
+import { probeServers } from './server-probe';
 import { sleep, stripUndefined } from '../utils';
 
 /** ElasticJob's `ZookeeperConfiguration` defaults. */
@@ -66,26 +67,77 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     this.events.setMaxListeners(0);
   }
 
+  /**
+   * Opens the first session, or fails the start: at the latest at the start-up limit, `maxSleepTimeMilliseconds x
+   * maxRetries` after the call (ElasticJob's bound; with `maxRetries` 0, the one attempt's
+   * `connectionTimeoutMilliseconds`); sooner once `maxRetries` retries have failed, or when the next retry would not
+   * start before the limit; at once when the authentication fails. One attempt lasts `connectionTimeoutMilliseconds`
+   * at most (less when the limit comes first), and ends at once when every server refuses the connection. Retry n
+   * (from 0) comes `baseSleepTimeMilliseconds x 2^n` (at most `maxSleepTimeMilliseconds`) after the failed attempt.
+   */
   async connect(): Promise<void> {
-    const { maxRetries, connectionTimeoutMilliseconds, serverLists } = this.options;
+    const { maxRetries, maxSleepTimeMilliseconds, connectionTimeoutMilliseconds, serverLists } = this.options;
+    const startedAt = Date.now();
+    const limit = maxRetries > 0 ? maxSleepTimeMilliseconds * maxRetries : connectionTimeoutMilliseconds;
+    const deadline = startedAt + limit;
+    const limitText = `the start-up limit of ${limit} ms (registryCenter.maxSleepTimeMilliseconds x maxRetries)`;
     for (let attempt = 0; ; attempt++) {
+      // An attempt takes connectionTimeoutMilliseconds, or what is left before the limit when that is less.
+      const timeout =
+        maxRetries > 0
+          ? Math.max(1, Math.min(connectionTimeoutMilliseconds, deadline - Date.now()))
+          : connectionTimeoutMilliseconds;
       try {
-        await this.openSession();
+        await this.attemptSession(timeout);
         break;
       } catch (error) {
-        if (hasCode(error, 'AUTH_FAILED') || attempt >= maxRetries || this.closed) {
+        const code = (error as RegistryCenterError).code ?? 'CONNECT_TIMEOUT';
+        const wait = this.backoff(attempt, false);
+        const roomLeft = Date.now() + wait < deadline;
+        if (code === 'AUTH_FAILED' || this.closed || attempt >= maxRetries || !roomLeft) {
+          let cause = (error as Error).message;
+          if (code === 'AUTH_FAILED') {
+            cause = 'authentication failed: check registryCenter.digest';
+          } else if (hasCode(error, 'CONNECT_TIMEOUT')) {
+            cause =
+              timeout < connectionTimeoutMilliseconds
+                ? `no session within ${limitText}`
+                : `no session within ${timeout} ms (registryCenter.connectionTimeoutMilliseconds)`;
+          }
+          if (code !== 'AUTH_FAILED' && attempt < maxRetries && !roomLeft && !cause.includes(limitText)) {
+            cause += `; the next retry, ${wait} ms later, would come at or after ${limitText}`;
+          }
           throw new RegistryCenterError(
-            registryUnreachable(serverLists, this.namespace, attempt + 1, connectionTimeoutMilliseconds) +
-              (hasCode(error, 'AUTH_FAILED') ? ' (authentication failed: check registryCenter.digest)' : ''),
-            (error as RegistryCenterError).code ?? 'CONNECT_TIMEOUT',
+            registryUnreachable(serverLists, this.namespace, attempt + 1, Date.now() - startedAt, cause),
+            code,
           );
         }
-        await sleep(this.backoff(attempt));
+        await sleep(wait);
       }
     }
     await this.ensurePath('/');
     this.startLease();
     this.emitState({ state: 'CONNECTED', newSession: true, sessionId: this.getSessionId() });
+  }
+
+  /**
+   * One attempt at the first session, within `timeoutMs`. A plain TCP connection to each server runs beside it: when
+   * every server refuses it (nothing listens there) or has a name that does not resolve, the attempt ends at
+   * once with `CONNECTION_REFUSED`.
+   */
+  private async attemptSession(timeoutMs: number): Promise<void> {
+    const attempt = new AbortController();
+    void probeServers(this.options.serverLists, attempt.signal).then((refusals) => {
+      if (refusals) {
+        const why = `no server accepts connections (${refusals.join(', ')})`;
+        attempt.abort(new RegistryCenterError(why, 'CONNECTION_REFUSED'));
+      }
+    });
+    try {
+      await this.openSession(timeoutMs, attempt.signal);
+    } finally {
+      attempt.abort();
+    }
   }
 
   /**
@@ -285,14 +337,22 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     return () => this.events.off('state', listener);
   }
 
-  private async openSession(): Promise<void> {
-    const { serverLists, sessionTimeoutMilliseconds, connectionTimeoutMilliseconds, digest } = this.options;
+  /** Opens a session within `timeoutMs`; aborting `signal` gives the attempt up (with the signal's reason). */
+  private async openSession(
+    timeoutMs = this.options.connectionTimeoutMilliseconds,
+    signal?: AbortSignal,
+  ): Promise<void> {
+    const { serverLists, sessionTimeoutMilliseconds, digest } = this.options;
     const session = new ZookeeperSession(serverLists, sessionTimeoutMilliseconds, digest);
+    const abort = () => session.close();
+    signal?.addEventListener('abort', abort, { once: true });
     try {
-      await session.open(connectionTimeoutMilliseconds);
+      await session.open(timeoutMs);
     } catch (error) {
       session.close();
-      throw error;
+      throw signal?.aborted ? signal.reason : error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
     if (this.closed) {
       session.close();
@@ -552,10 +612,11 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     }
   }
 
-  private backoff(attempt: number): number {
+  /** The wait before retry `attempt + 1`: `base x 2^attempt`, at most `max`; `jitter` takes up to half of it off. */
+  private backoff(attempt: number, jitter = true): number {
     const { baseSleepTimeMilliseconds, maxSleepTimeMilliseconds } = this.options;
-    const jitter = 0.5 + Math.random() / 2;
-    return Math.min(maxSleepTimeMilliseconds, baseSleepTimeMilliseconds * 2 ** attempt) * jitter;
+    const share = jitter ? 0.5 + Math.random() / 2 : 1;
+    return Math.min(maxSleepTimeMilliseconds, baseSleepTimeMilliseconds * 2 ** attempt) * share;
   }
 
   private emitState(event: ConnectionStateEvent): void {

@@ -52,6 +52,11 @@ export async function waitFor(
 
 export interface ZookeeperServerOptions {
   tickTime?: number;
+  /**
+   * Runs the server in a process group of its own, so that a Ctrl-C in the terminal, which goes to the whole
+   * foreground group, does not stop it before the processes that use it (the demo stops it last itself).
+   */
+  ownProcessGroup?: boolean;
 }
 
 /**
@@ -64,6 +69,7 @@ export class ZookeeperTestServer {
     readonly port: number,
     readonly dataDir: string,
     private readonly tickTime: number,
+    private readonly ownProcessGroup = false,
   ) {}
 
   static async start(options: ZookeeperServerOptions = {}): Promise<ZookeeperTestServer> {
@@ -74,6 +80,7 @@ export class ZookeeperTestServer {
       await freePort(),
       mkdtempSync(join(tmpdir(), 'ejzk-')),
       options.tickTime ?? 500,
+      options.ownProcessGroup,
     );
     await server.startProcess();
     return server;
@@ -143,6 +150,7 @@ export class ZookeeperTestServer {
       ['-Xmx512m', '-cp', ZOOKEEPER_JAR, 'org.apache.zookeeper.server.quorum.QuorumPeerMain', config],
       {
         stdio: ['ignore', 'ignore', 'pipe'],
+        detached: this.ownProcessGroup,
       },
     );
     let stderr = '';
