@@ -5,8 +5,17 @@ import { REGISTRY_CENTER_DEFAULTS } from './registry-center';
 
 /** Default of `shutdownGracePeriodMilliseconds`. */
 export const DEFAULT_SHUTDOWN_GRACE_PERIOD_MS = 10_000;
+/** Defaults of `staleServerGraceMilliseconds` and `disabledServerGraceMilliseconds`. */
+export const DEFAULT_STALE_SERVER_GRACE_MS = 10 * 60_000;
+export const DEFAULT_DISABLED_SERVER_GRACE_MS = 7 * 24 * 3_600_000;
 
-export type ResolvedModuleOptions = ElasticJobModuleOptions & { shutdownGracePeriodMilliseconds: number };
+export type ResolvedModuleOptions = ElasticJobModuleOptions &
+  Required<
+    Pick<
+      ElasticJobModuleOptions,
+      'shutdownGracePeriodMilliseconds' | 'staleServerGraceMilliseconds' | 'disabledServerGraceMilliseconds'
+    >
+  >;
 
 /** Checks the module options and merges the defaults (used by `forRoot` and `forRootAsync` alike). */
 export function resolveModuleOptions(options: ElasticJobModuleOptions): ResolvedModuleOptions {
@@ -40,9 +49,15 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions): Resolved
   if (registryCenter.digest !== undefined && !/^[^:]+:.+$/.test(registryCenter.digest)) {
     fail('registryCenter.digest', '***', 'must be "user:password"');
   }
-  const grace = options.shutdownGracePeriodMilliseconds ?? DEFAULT_SHUTDOWN_GRACE_PERIOD_MS;
-  if (!Number.isInteger(grace) || grace < 0) {
-    fail('shutdownGracePeriodMilliseconds', grace, 'must be an integer >= 0');
+  const durations = {
+    shutdownGracePeriodMilliseconds: options.shutdownGracePeriodMilliseconds ?? DEFAULT_SHUTDOWN_GRACE_PERIOD_MS,
+    staleServerGraceMilliseconds: options.staleServerGraceMilliseconds ?? DEFAULT_STALE_SERVER_GRACE_MS,
+    disabledServerGraceMilliseconds: options.disabledServerGraceMilliseconds ?? DEFAULT_DISABLED_SERVER_GRACE_MS,
+  };
+  for (const [field, value] of Object.entries(durations)) {
+    if (!Number.isInteger(value) || value < 0) {
+      fail(field, value, 'must be an integer >= 0');
+    }
   }
-  return { ...options, shutdownGracePeriodMilliseconds: grace };
+  return { ...options, ...durations };
 }

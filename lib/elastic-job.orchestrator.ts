@@ -249,6 +249,10 @@ export class ElasticJobOrchestrator
       errorHandlers: this.errorHandlers,
       shardingStrategies: this.shardingStrategies,
       knownTypes: this.knownTypes,
+      serverRetention: {
+        enabledMs: this.options.staleServerGraceMilliseconds,
+        disabledMs: this.options.disabledServerGraceMilliseconds,
+      },
       shutDown: (name) =>
         void this.endJob(name).catch((error) => this.logger.warn(`Job "${name}": shutdown failed: ${error}`)),
     };

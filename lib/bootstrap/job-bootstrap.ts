@@ -11,8 +11,10 @@ import {
   JobNodePath,
   LeaderService,
   RESHARD_MARGIN_MS,
+  ServerRetention,
   ServerService,
   ShardingService,
+  StaleServerService,
   TriggerService,
 } from '../coordination';
 import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
@@ -27,6 +29,8 @@ import { OperatorListener } from './operator.listener';
 
 // One logger for all instances of this class: thousands of jobs need no logger each.
 const logger = new Logger(LOGGER_CONTEXT);
+// How often the application calls `reconcileIfDue` (about every minute).
+const HOUSEKEEPING_LOOK_MS = 60_000;
 
 /** What every job of an application shares. */
 export interface JobBootstrapContext {
@@ -37,6 +41,8 @@ export interface JobBootstrapContext {
   readonly shardingStrategies: Map<string, JobShardingStrategy>;
   readonly knownTypes: KnownTypes;
   readonly clock: ClockService;
+  /** How long the leader keeps the server nodes of servers without instances (see `StaleServerService`). */
+  readonly serverRetention: ServerRetention;
   /** Ends the job on this instance (its instance node was removed by an operator: `JobOperateApi.shutdown`). */
   readonly shutDown: (jobName: string) => void;
 }
@@ -56,6 +62,7 @@ export class JobBootstrap {
   private leader?: LeaderService;
   private instance?: InstanceService;
   private departures?: DepartureService;
+  private staleServers?: StaleServerService;
   // The session this job's state was built in, and when the lease was last lost (see `checkSession`).
   private sessionId = '';
   private leaseLostAt?: number;
@@ -64,6 +71,8 @@ export class JobBootstrap {
   private scheduledCron?: string;
   private cron?: CompiledCron;
   private stopping = false;
+  // Another live instance registered with this instance's id: stop without touching the nodes of that id.
+  private idTaken = false;
   private sweeping?: Promise<void>;
   private sweepAgain = false;
   private lastReconcile = 0;
@@ -78,6 +87,10 @@ export class JobBootstrap {
     this.operator = new OperatorListener(context.registry, this.paths, context.identity.instanceId, {
       trigger: (fireTime) => this.executor?.triggerByOperator(fireTime),
       shutDown: () => context.shutDown(this.name),
+      yieldId: () => {
+        this.idTaken = true;
+        context.shutDown(this.name);
+      },
       isStopping: () => this.stopping,
     });
     this.configService = new ConfigService(context.registry, this.paths, context.knownTypes);
@@ -105,7 +118,7 @@ export class JobBootstrap {
     }
     // Writes first, cache last: a cache loaded after them reads the final state once, instead of following each of
     // these writes through watches (three reads per created node), which matters with thousands of jobs.
-    await ServerService.register(registry, this.paths, identity, !config.disabled);
+    await ServerService.register(registry, this.paths, identity, !config.disabled, { keepDisabled: true });
     this.instance = new InstanceService(registry, this.paths, identity);
     await this.instance.persistOnline();
     const elected = !config.disabled && (await LeaderService.tryElect(registry, this.paths, identity));
@@ -121,6 +134,7 @@ export class JobBootstrap {
       () => registry.sessionTimeout,
     ));
     const sharding = new ShardingService(registry, cache, this.paths, identity, this.leader, execution, departures);
+    this.staleServers = new StaleServerService(registry, cache, this.paths, this.context.serverRetention);
     this.sessionId = registry.getSessionId();
     this.deps = {
       config,
@@ -215,6 +229,9 @@ export class JobBootstrap {
 
   /** Called about every minute: the leader's reconcile when `reconcileIntervalMinutes` has passed. */
   reconcileIfDue(now: number): void {
+    if (this.leader?.isLeader()) {
+      this.sweep();
+    }
     const minutes = this.deps?.config.reconcileIntervalMinutes ?? 0;
     if (minutes > 0 && now - this.lastReconcile >= minutes * 60_000) {
       this.lastReconcile = now;
@@ -263,8 +280,11 @@ export class JobBootstrap {
     const { registry } = this.context;
     let marked = false;
     try {
-      // (The cache saw the configuration go before the instance node whose removal brings an operator's stop here.)
-      if (deps && registry.isConnected() && !this.cache?.has(this.paths.config)) {
+      if (this.idTaken && deps) {
+        // Its nodes (instance, leadership, trigger, leaving mark) are the other instance's now: write nothing.
+        deps.config = { ...deps.config, failover: false };
+      } else if (deps && registry.isConnected() && !this.cache?.has(this.paths.config)) {
+        // (The cache saw the configuration go before the instance node whose removal brings an operator's stop here.)
         // The job is being removed from the registry (`JobConfigurationApi.removeJobConfiguration`): write nothing
         // that would bring its nodes back; running items are not handed over.
         deps.config = { ...deps.config, failover: false };
@@ -352,6 +372,7 @@ export class JobBootstrap {
         this.sweepAgain = false;
         await deps.failover.recoverCrashed(deps.config.failover && deps.config.monitorExecution);
         await new TriggerService(this.context.registry, this.paths).removeStale();
+        await this.staleServers?.removeStale();
       } while (this.sweepAgain && !this.stopping);
     })()
       .catch((error) => logger.warn(`Job "${this.name}": looking for crashed items failed: ${error}`))
@@ -429,6 +450,7 @@ export class JobBootstrap {
       }
       if (event.type === 'NODE_REMOVED' && isChildOf(path, paths.instances)) {
         this.reshardSoon();
+        this.sweepWhenServersMayGo();
       }
     } else if (path === paths.sharding && event.type !== 'NODE_REMOVED') {
       // (Fires that reshard read the new assignment themselves; this is for one made between fires.)
@@ -458,6 +480,17 @@ export class JobBootstrap {
       (type === 'NODE_REMOVED' && path.endsWith('/failover'))
     ) {
       executor.claimFailover();
+    }
+  }
+
+  /**
+   * An instance left: its server node may go once the retention has passed. The leader looks every minute anyway; a
+   * shorter retention is looked at when it ends.
+   */
+  private sweepWhenServersMayGo(): void {
+    const retention = this.context.serverRetention.enabledMs;
+    if (retention < HOUSEKEEPING_LOOK_MS) {
+      setTimeout(() => this.sweep(), retention + 100).unref();
     }
   }
 

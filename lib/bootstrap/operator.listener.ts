@@ -11,6 +11,8 @@ export interface OperatorActions {
   trigger(fireTime: number): void;
   /** Stop the job on this instance. */
   shutDown(): void;
+  /** Stop the job on this instance without writing to the registry: another live instance uses this instance's id. */
+  yieldId(): void;
   isStopping(): boolean;
 }
 
@@ -49,7 +51,8 @@ export class OperatorListener {
       }
       return true;
     }
-    if (event.path === this.instancePath && event.type === 'NODE_REMOVED') {
+    // (A node removed and written again at once by another session shows as updated.)
+    if (event.path === this.instancePath && event.type !== 'NODE_ADDED') {
       this.onInstanceRemoved().catch((error) =>
         logger.warn(`Job "${this.paths.jobName}": shutting the job down failed: ${error}`),
       );
@@ -109,16 +112,29 @@ export class OperatorListener {
   /**
    * This instance's node is gone while its session lives: an operator shut the job down here
    * (`JobOperateApi.shutdown` / `remove`). A node lost with an expired session is re-created before the cache is
-   * reloaded, so it is still there when looked up.
+   * reloaded, so it is still there when looked up. A node there again, but written by another session, is another
+   * live instance with the same id (two containers of one pod, say): both would run the same items, so this one, the
+   * older, gives way and says why.
    */
   private async onInstanceRemoved(): Promise<void> {
     const { registry } = this;
-    if (this.actions.isStopping() || !registry.isConnected() || (await registry.exists(this.instancePath))) {
+    if (this.actions.isStopping() || !registry.isConnected()) {
       return;
     }
-    logger.warn(
-      `Job "${this.paths.jobName}": shut down on this instance by an operator; restart the application to run it again`,
-    );
-    this.actions.shutDown();
+    const node = await registry.getNode(this.instancePath);
+    if (!node) {
+      logger.warn(
+        `Job "${this.paths.jobName}": shut down on this instance by an operator; restart the application to run it again`,
+      );
+      this.actions.shutDown();
+    } else if (node.stat.ephemeralOwner !== registry.getSessionId() && !this.actions.isStopping()) {
+      logger.error(
+        `Job "${this.paths.jobName}": another instance (ZooKeeper session ${node.stat.ephemeralOwner}) registered with ` +
+          `this instance's id "${this.instancePath.slice(this.paths.instances.length + 1)}"; this one stops the job. ` +
+          'Give every instance its own instanceId (two containers of one pod share its IP and name: add the container ' +
+          'name)',
+      );
+      this.actions.yieldId();
+    }
   }
 }

@@ -87,18 +87,19 @@ export class DepartureService {
 
   /**
    * Before a new assignment for the fire `until`: for each item whose owner under the assignment in force departed
-   * since it was made (`stamp`), the latest fire due after the owner can have started anything and before
+   * since it was made, the latest fire due after the owner can have started anything and before
    * `until` was started by nobody; it is recorded for the item's next owner, who runs it once (with `misfire`).
    */
   async recordMissedFires(
     config: ResolvedJobConfiguration,
     owners: ReadonlyArray<string | null>,
-    stamp: number,
     until: number,
   ): Promise<void> {
-    if (!config.misfire || !config.cron) {
+    if (!config.misfire || !config.cron || !this.departures) {
       return;
     }
+    // The stamp of the assignment in force: departures before it are not of its owners' sessions.
+    const stamp = Number(await this.registry.get(this.paths.sharding)) || 0;
     let cron: CompiledCron | undefined;
     const recorded: string[] = [];
     for (let item = 0; item < owners.length; item++) {

@@ -11,3 +11,4 @@ export * from './failover.service';
 export * from './clock.service';
 export * from './trigger.service';
 export * from './departure.service';
+export * from './stale-server.service';

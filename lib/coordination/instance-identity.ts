@@ -10,6 +10,9 @@ export interface InstanceIdentity {
 
 const taken = new Set<string>();
 
+/** The server ip of an instance id (its part before `@-@`). */
+export const ipOf = (instanceId: string): string => instanceId.split(ID_SEPARATOR)[0];
+
 /**
  * Resolves this instance's identity. A second application in the same process and namespace (tests, workers)
  * gets a suffix so that the two never share an ephemeral node.

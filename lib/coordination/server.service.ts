@@ -1,6 +1,10 @@
+import { Logger } from '@nestjs/common';
+import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { RegistryCenter, TreeCache } from '../registry-center';
 import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
+
+const logger = new Logger(LOGGER_CONTEXT);
 
 export const SERVER_ENABLED = 'ENABLED';
 export const SERVER_DISABLED = 'DISABLED';
@@ -32,9 +36,30 @@ export class ServerService {
     return !this.enabled && this.disabledAt > time;
   }
 
-  /** Registers this server for the job, `ENABLED` or `DISABLED` (as ElasticJob does at every start). */
-  static async register(registry: RegistryCenter, paths: JobNodePath, identity: InstanceIdentity, enabled: boolean) {
-    await registry.persist(paths.server(identity.ip), enabled ? SERVER_ENABLED : SERVER_DISABLED);
+  /**
+   * Registers this server for the job, `ENABLED` or `DISABLED`, writing the node even when it holds that already (its
+   * write time tells the stale-server clean-up that an instance of the server registered). With `keepDisabled` (at
+   * start-up) a server an operator disabled stays disabled (a pod restarting on its IP, or another instance of it);
+   * ElasticJob's own instances enable it again at their start.
+   */
+  static async register(
+    registry: RegistryCenter,
+    paths: JobNodePath,
+    identity: InstanceIdentity,
+    enabled: boolean,
+    options: { keepDisabled?: boolean } = {},
+  ): Promise<void> {
+    const path = paths.server(identity.ip);
+    const current = options.keepDisabled && enabled ? await registry.get(path) : undefined;
+    if (current === SERVER_DISABLED) {
+      logger.warn(
+        `Job "${paths.jobName}": server ${identity.ip} was disabled by an operator and stays disabled; enable it with ` +
+          'JobOperateApi.enable (or the CLI) to run the job here',
+      );
+      await registry.update(path, SERVER_DISABLED);
+      return;
+    }
+    await registry.persist(path, enabled ? SERVER_ENABLED : SERVER_DISABLED);
   }
 
   /** Whether this server may run the job, from the cache. */

@@ -1,12 +1,12 @@
 import { Logger } from '@nestjs/common';
-import { ID_SEPARATOR, LOGGER_CONTEXT } from '../elastic-job.constants';
+import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ResolvedJobConfiguration } from '../interfaces';
 import { hasCode, ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
 import { waitForCache } from './cache-wait';
 import { DepartureService } from './departure.service';
 import { ExecutionService, parseRunningMarker } from './execution.service';
-import { InstanceIdentity } from './instance-identity';
+import { InstanceIdentity, ipOf } from './instance-identity';
 import { JobNodePath } from './job-node-path';
 import { LeaderService } from './leader.service';
 import { SERVER_DISABLED } from './server.service';
@@ -365,12 +365,7 @@ export class ShardingService {
     const previous = await Promise.all(
       Array.from({ length: total }, (_, item) => this.registry.get(this.paths.shardingInstance(item))),
     );
-    await this.departures.recordMissedFires(
-      config,
-      previous,
-      Number(await this.registry.get(this.paths.sharding)) || 0,
-      fireTime,
-    );
+    await this.departures.recordMissedFires(config, previous, fireTime);
     if (!keep) {
       const owners = new Map<number, string>();
       for (const [instanceId, items] of strategy.sharding(instances, config.name, total)) {
@@ -421,8 +416,6 @@ export class ShardingService {
     return true;
   }
 }
-
-const ipOf = (instanceId: string) => instanceId.split(ID_SEPARATOR)[0];
 
 /** The instances whose server is not disabled, in ElasticJob's order (reverse lexicographic). */
 function availableOf(instances: string[], serverStatus: (ip: string) => string | null | undefined): string[] {

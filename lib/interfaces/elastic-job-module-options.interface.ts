@@ -40,6 +40,16 @@ export interface ElasticJobModuleOptions {
   instanceId?: string;
   /** How long shutdown waits for running items before aborting their `signal`. Default: `10000`. */
   shutdownGracePeriodMilliseconds?: number;
+  /**
+   * How long a job's `servers/{ip}` node stays after the last instance of that server left (pods take their IP with
+   * them); the leader then removes it. Default: `600000` (10 minutes).
+   */
+  staleServerGraceMilliseconds?: number;
+  /**
+   * The same for a server an operator disabled, kept longer so that an instance restarting on its IP stays disabled.
+   * Default: `604800000` (7 days).
+   */
+  disabledServerGraceMilliseconds?: number;
   /** Event tracing settings (reserved). */
   tracing?: Record<string, unknown>;
 }
