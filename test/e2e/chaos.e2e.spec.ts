@@ -3,7 +3,15 @@ import { join } from 'node:path';
 import { ZookeeperRegistryCenter } from '../../lib';
 import { AppProcess } from '../support/app-process';
 import { Cluster, CLUSTER_APP } from '../support/cluster';
-import { AuditedRun, auditedRuns, Cut, invariantViolations, lostFires, repeatedRuns } from '../support/run-audit';
+import {
+  AuditedRun,
+  auditedRuns,
+  Cut,
+  invariantViolations,
+  lostFires,
+  repeatedRuns,
+  settledFire,
+} from '../support/run-audit';
 import { TcpProxy } from '../support/tcp-proxy';
 import { fourLetterWord, waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 
@@ -271,16 +279,7 @@ describe('fault tolerance', () => {
     expectInvariants();
   }
 
-  /** The latest fire at which every one of `items` ran, on `instances` different instances; `undefined` if none. */
-  const settledFire = (items: number, instances: number): number | undefined => {
-    const byFire = new Map<number, AuditedRun[]>();
-    runs().forEach((r) => byFire.set(r.fireTime, [...(byFire.get(r.fireTime) ?? []), r]));
-    const settled = [...byFire.entries()].filter(
-      ([, list]) =>
-        new Set(list.map((r) => r.item)).size === items && new Set(list.map((r) => r.instance)).size === instances,
-    );
-    return settled.length > 0 ? Math.max(...settled.map(([fire]) => fire)) : undefined;
-  };
+  const settled = (items: number, instances: number) => settledFire(runs(), items, instances);
   const untilTime = (time: number) => waitFor(() => Date.now() >= time, Math.max(0, time - Date.now()) + 2_000);
 
   it('an instance cut off for 12 s and back: every fire runs once (the corner apart), none is lost', async () => {
@@ -289,8 +288,8 @@ describe('fault tolerance', () => {
     const env = { JOB_TOTAL: '6', ITEM_MS: '300', FAILOVER: 'true' };
     await startAll(['127.0.0.2', '127.0.0.3'], env);
     await cluster.start('127.0.0.4', { ...env, ZK_SERVERS: proxy.connectString });
-    await waitFor(() => settledFire(6, 3) !== undefined, 20_000, 'the 6 items to run over the 3 instances');
-    const from = settledFire(6, 3)!;
+    await waitFor(() => settled(6, 3) !== undefined, 20_000, 'the 6 items to run over the 3 instances');
+    const from = settled(6, 3)!;
 
     const t0 = Date.now();
     proxy.cut({ silent: true });
@@ -303,8 +302,8 @@ describe('fault tolerance', () => {
       'the instance that was cut off to run items again',
     );
     // Audited up to a fire at which all 6 items ran after it came back.
-    await waitFor(() => (settledFire(6, 3) ?? 0) >= back.fireTime + 2_000, 15_000, 'the cluster to settle again');
-    const to = settledFire(6, 3)!;
+    await waitFor(() => (settled(6, 3) ?? 0) >= back.fireTime + 2_000, 15_000, 'the cluster to settle again');
+    const to = settled(6, 3)!;
 
     const cuts: Cut[] = [{ instance: '127.0.0.4', from: t0, to: restoredAt }];
     const audited = runs().filter((r) => r.fireTime >= from && r.fireTime <= to);
@@ -335,11 +334,11 @@ describe('fault tolerance', () => {
       SESSION_TIMEOUT_MS: '3000',
     };
     await startAll(['127.0.0.2', '127.0.0.3'], env);
-    await waitFor(() => settledFire(2, 2) !== undefined, 35_000, 'both items to run, one on each instance');
-    const settled = settledFire(2, 2)!;
-    const victim = runs().find((r) => r.item === 0 && r.fireTime === settled)!.instance;
+    await waitFor(() => settled(2, 2) !== undefined, 35_000, 'both items to run, one on each instance');
+    const settledAt = settled(2, 2)!;
+    const victim = runs().find((r) => r.item === 0 && r.fireTime === settledAt)!.instance;
     const survivor = victim === '127.0.0.2' ? '127.0.0.3' : '127.0.0.2';
-    let fire = settled + 10_000;
+    let fire = settledAt + 10_000;
     while (fire - Date.now() < 1_000) {
       fire += 10_000;
     }
@@ -361,7 +360,7 @@ describe('fault tolerance', () => {
     // The next fire ran as usual on the survivor, and nothing ran twice: not the fire before the kill either.
     await runWhere((r) => r.item === 0 && r.fireTime === fire + 10_000, 15_000, 'item 0 at the next fire');
     expect(runs().filter((r) => r.item === 0 && r.fireTime === fire)).toHaveLength(1);
-    expect(runs().filter((r) => r.item === 0 && r.fireTime === settled)).toHaveLength(1);
+    expect(runs().filter((r) => r.item === 0 && r.fireTime === settledAt)).toHaveLength(1);
     expect(runs().filter((r) => r.source === 'FAILOVER')).toEqual([]);
     expectInvariants();
     process.stdout.write(
@@ -372,8 +371,8 @@ describe('fault tolerance', () => {
 
   it('a server disabled less than 500 ms before a fire: every item still runs once at that fire', async () => {
     await startAll(['127.0.0.2', '127.0.0.3'], { JOB_TOTAL: '4', ITEM_MS: '50' });
-    await waitFor(() => settledFire(4, 2) !== undefined, 20_000, 'the 4 items to run over both instances');
-    const from = settledFire(4, 2)!;
+    await waitFor(() => settled(4, 2) !== undefined, 20_000, 'the 4 items to run over both instances');
+    const from = settled(4, 2)!;
     const fire = Math.ceil((Date.now() + 1_000) / 1_000) * 1_000;
     await untilTime(fire - 300);
     await observer.update('/cluster/servers/127.0.0.3', 'DISABLED');

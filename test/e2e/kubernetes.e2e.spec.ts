@@ -1,7 +1,7 @@
 import { ServerStatisticsApi, ZookeeperRegistryCenter } from '../../lib';
 import { AppProcess } from '../support/app-process';
 import { Cluster, CLUSTER_APP } from '../support/cluster';
-import { AuditedRun, auditedRuns, invariantViolations, lostFires } from '../support/run-audit';
+import { AuditedRun, auditedRuns, invariantViolations, lostFires, settledFire } from '../support/run-audit';
 import { waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 
 // Running as Kubernetes pods do, with real processes of the cluster fixture app: a new IP for every pod, instance ids
@@ -35,16 +35,7 @@ describe('Kubernetes', () => {
 
   const runs = (): AuditedRun[] => auditedRuns(new Map([...cluster.instances, ...extra]));
   const servers = async () => (await observer.getChildren('/cluster/servers')).sort();
-  /** The latest fire at which every one of `items` ran, on `instances` different instances. */
-  const settledFire = (items: number, instances: string[]): number | undefined => {
-    const byFire = new Map<number, AuditedRun[]>();
-    runs().forEach((r) => byFire.set(r.fireTime, [...(byFire.get(r.fireTime) ?? []), r]));
-    const fires = [...byFire.entries()]
-      .filter(([, list]) => new Set(list.map((r) => r.item)).size === items)
-      .filter(([, list]) => instances.every((ip) => list.some((r) => r.instance === ip)))
-      .map(([fire]) => fire);
-    return fires.length > 0 ? Math.max(...fires) : undefined;
-  };
+  const settled = (items: number, instances: string[]) => settledFire(runs(), items, instances);
   /** A pod: its own IP, its instance id from POD_IP and HOSTNAME (and CONTAINER_NAME when set). */
   async function startPod(key: string, ip: string, env: Record<string, string>): Promise<AppProcess> {
     const app = AppProcess.spawn(key, [CLUSTER_APP], {
@@ -103,7 +94,7 @@ describe('Kubernetes', () => {
       '127.0.0.2@-@web-6f7d9c-abcde',
       '127.0.0.3@-@web-6f7d9c-fghij',
     ]);
-    await waitFor(() => settledFire(4, ['web-a', 'web-b']) !== undefined, 15_000, 'both pods running items');
+    await waitFor(() => settled(4, ['web-a', 'web-b']) !== undefined, 15_000, 'both pods running items');
 
     // A second container of pod web-a (same IP and pod name) without its own container name: the same id.
     const twin = await startPod('web-a-twin', '127.0.0.2', { ...env, HOSTNAME: 'web-6f7d9c-abcde' });
@@ -140,8 +131,8 @@ describe('Kubernetes', () => {
     const olds = ['127.0.0.2', '127.0.0.3', '127.0.0.4'];
     const news = ['127.0.0.5', '127.0.0.6', '127.0.0.7'];
     await Promise.all(olds.map((ip) => cluster.start(ip, env)));
-    await waitFor(() => settledFire(6, olds) !== undefined, 20_000, 'the 6 items over the 3 old pods');
-    const from = settledFire(6, olds)!;
+    await waitFor(() => settled(6, olds) !== undefined, 20_000, 'the 6 items over the 3 old pods');
+    const from = settled(6, olds)!;
 
     const exits: number[] = [];
     for (let i = 0; i < olds.length; i++) {
@@ -151,8 +142,8 @@ describe('Kubernetes', () => {
       expect(await cluster.instances.get(olds[i])!.stop('SIGTERM')).toBe('SIGTERM');
       exits.push(Date.now() - signalled);
     }
-    await waitFor(() => (settledFire(6, news) ?? 0) > Date.now() - 1_500, 20_000, 'the 6 items over the 3 new pods');
-    const to = settledFire(6, news)!;
+    await waitFor(() => (settled(6, news) ?? 0) > Date.now() - 1_500, 20_000, 'the 6 items over the 3 new pods');
+    const to = settled(6, news)!;
 
     const audited = runs().filter((r) => r.fireTime >= from && r.fireTime <= to);
     expect(invariantViolations(audited)).toEqual([]);

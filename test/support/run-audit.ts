@@ -144,3 +144,21 @@ export function lostFires(runs: AuditedRun[], items: number[], from: number, to:
 
 const describe = (run: AuditedRun) =>
   `${run.source} on ${run.instance} [${run.start}, ${run.end}]${run.cut ? ' cut' : ''} fire ${run.fireTime}`;
+
+/**
+ * The latest fire at which every one of `items` items ran, spread over `instances` (that many different instances,
+ * or each of the named ones); `undefined` when there is none yet.
+ */
+export function settledFire(runs: AuditedRun[], items: number, instances: number | string[]): number | undefined {
+  const byFire = new Map<number, AuditedRun[]>();
+  runs.forEach((r) => byFire.set(r.fireTime, [...(byFire.get(r.fireTime) ?? []), r]));
+  const fires = [...byFire.entries()]
+    .filter(([, list]) => new Set(list.map((r) => r.item)).size === items)
+    .filter(([, list]) =>
+      typeof instances === 'number'
+        ? new Set(list.map((r) => r.instance)).size === instances
+        : instances.every((instance) => list.some((r) => r.instance === instance)),
+    )
+    .map(([fire]) => fire);
+  return fires.length > 0 ? Math.max(...fires) : undefined;
+}
