@@ -89,7 +89,9 @@ export class JobBootstrap {
       shutDown: () => context.shutDown(this.name),
       yieldId: () => {
         this.idTaken = true;
-        context.shutDown(this.name);
+        if (!this.stopping) {
+          context.shutDown(this.name);
+        }
       },
       isStopping: () => this.stopping,
     });
@@ -283,6 +285,7 @@ export class JobBootstrap {
       if (this.idTaken && deps) {
         // Its nodes (instance, leadership, trigger, leaving mark) are the other instance's now: write nothing.
         deps.config = { ...deps.config, failover: false };
+        registry.forgetEphemeral(this.paths.instance(this.context.identity.instanceId));
       } else if (deps && registry.isConnected() && !this.cache?.has(this.paths.config)) {
         // (The cache saw the configuration go before the instance node whose removal brings an operator's stop here.)
         // The job is being removed from the registry (`JobConfigurationApi.removeJobConfiguration`): write nothing

@@ -24,6 +24,7 @@ export class OperatorListener {
   private readonly instancePath: string;
   private readonly triggerPath: string;
   private taking = false;
+  private idYielded = false;
   private takeAgain = false;
 
   constructor(
@@ -51,9 +52,8 @@ export class OperatorListener {
       }
       return true;
     }
-    // (A node removed and written again at once by another session shows as updated.)
-    if (event.path === this.instancePath && event.type !== 'NODE_ADDED') {
-      this.onInstanceRemoved().catch((error) =>
+    if (event.path === this.instancePath) {
+      this.onInstanceChanged(event.type).catch((error) =>
         logger.warn(`Job "${this.paths.jobName}": shutting the job down failed: ${error}`),
       );
       return true;
@@ -116,18 +116,23 @@ export class OperatorListener {
    * live instance with the same id (two containers of one pod, say): both would run the same items, so this one, the
    * older, gives way and says why.
    */
-  private async onInstanceRemoved(): Promise<void> {
+  private async onInstanceChanged(type: TreeCacheEvent['type']): Promise<void> {
     const { registry } = this;
-    if (this.actions.isStopping() || !registry.isConnected()) {
+    if (!registry.isConnected() || this.idYielded) {
       return;
     }
     const node = await registry.getNode(this.instancePath);
     if (!node) {
-      logger.warn(
-        `Job "${this.paths.jobName}": shut down on this instance by an operator; restart the application to run it again`,
-      );
-      this.actions.shutDown();
-    } else if (node.stat.ephemeralOwner !== registry.getSessionId() && !this.actions.isStopping()) {
+      if (type === 'NODE_REMOVED' && !this.actions.isStopping()) {
+        logger.warn(
+          `Job "${this.paths.jobName}": shut down on this instance by an operator; restart the application to run it ` +
+            'again',
+        );
+        this.actions.shutDown();
+      }
+    } else if (node.stat.ephemeralOwner !== registry.getSessionId() && !this.idYielded) {
+      // (Also when this instance took the removal for an operator's shutdown: the other's node came a moment later.)
+      this.idYielded = true;
       logger.error(
         `Job "${this.paths.jobName}": another instance (ZooKeeper session ${node.stat.ephemeralOwner}) registered with ` +
           `this instance's id "${this.instancePath.slice(this.paths.instances.length + 1)}"; this one stops the job. ` +

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { RegistryCenter } from '../registry-center';
+import { ignoring, RegistryCenter } from '../registry-center';
 import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
 
@@ -16,7 +16,16 @@ export class InstanceService {
     await this.registry.persistEphemeral(this.paths.instance(this.identity.instanceId), data);
   }
 
+  /** Removes this instance's node, only if this session wrote it (another live instance may use the same id). */
   async removeInstance(): Promise<void> {
-    await this.registry.remove(this.paths.instance(this.identity.instanceId), { recursive: false });
+    const path = this.paths.instance(this.identity.instanceId);
+    // Not written again after a session renewal either way.
+    this.registry.forgetEphemeral(path);
+    const node = await this.registry.getNode(path);
+    if (node && node.stat.ephemeralOwner === this.registry.getSessionId()) {
+      await this.registry
+        .remove(path, { recursive: false, version: node.stat.version })
+        .catch(ignoring('BAD_VERSION', 'NO_NODE'));
+    }
   }
 }

@@ -90,6 +90,8 @@ export abstract class RegistryCenter {
   abstract persist(path: string, data?: string): Promise<void>;
   /** Creates or replaces an ephemeral node; it is re-created with the same data after a session expiry. */
   abstract persistEphemeral(path: string, data?: string): Promise<NodeStat>;
+  /** Stops re-creating `path` (written by `persistEphemeral`) when a new session replaces an expired one. */
+  abstract forgetEphemeral(path: string): void;
   /** Sets a node's data; with `version`, only if the node is at that version (`BAD_VERSION` otherwise). */
   abstract update(path: string, data: string, version?: number): Promise<NodeStat>;
   /**

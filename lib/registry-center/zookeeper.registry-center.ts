@@ -247,6 +247,10 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     return this.createEphemeral(path, data);
   }
 
+  forgetEphemeral(path: string): void {
+    this.ephemerals.delete(path);
+  }
+
   async update(path: string, data: string, version = -1): Promise<NodeStat> {
     this.stats.writes++;
     return this.retry((s) => s.setData(this.abs(path), data, version));
