@@ -24,7 +24,7 @@ import { JobExecutor, JobExecutorDependencies, JobHandler } from '../executor';
 import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import type { JobShardingStrategy } from '../sharding';
-import { CompiledCron, compileCron, CronScheduler, normalizeTimeZone } from '../trigger';
+import { CompiledCron, compileJobCron, CronScheduler } from '../trigger';
 import { OperatorListener } from './operator.listener';
 
 // One logger for all instances of this class: thousands of jobs need no logger each.
@@ -231,9 +231,7 @@ export class JobBootstrap {
 
   /** Called about every minute: the leader's reconcile when `reconcileIntervalMinutes` has passed. */
   reconcileIfDue(now: number): void {
-    if (this.leader?.isLeader()) {
-      this.sweep();
-    }
+    this.lookForStaleServers();
     const minutes = this.deps?.config.reconcileIntervalMinutes ?? 0;
     if (minutes > 0 && now - this.lastReconcile >= minutes * 60_000) {
       this.lastReconcile = now;
@@ -426,8 +424,7 @@ export class JobBootstrap {
     if (!config.cron) {
       return;
     }
-    const zone = config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined;
-    const cron = (this.cron = compileCron(config.cron, zone));
+    const cron = (this.cron = compileJobCron(config.cron, config.timeZone));
     this.unschedule = this.context.scheduler.add(cron, (fireTime, missed) => this.executor!.trigger(fireTime, missed));
   }
 
@@ -486,6 +483,15 @@ export class JobBootstrap {
     }
   }
 
+  /** The leader's look for server nodes whose servers have had no instance for the retention (no request if none). */
+  private lookForStaleServers(): void {
+    if (!this.stopping && this.leader?.isLeader()) {
+      this.staleServers
+        ?.removeStale()
+        .catch((error) => logger.warn(`Job "${this.name}": removing stale servers failed: ${error}`));
+    }
+  }
+
   /**
    * An instance left: its server node may go once the retention has passed. The leader looks every minute anyway; a
    * shorter retention is looked at when it ends.
@@ -493,7 +499,7 @@ export class JobBootstrap {
   private sweepWhenServersMayGo(): void {
     const retention = this.context.serverRetention.enabledMs;
     if (retention < HOUSEKEEPING_LOOK_MS) {
-      setTimeout(() => this.sweep(), retention + 100).unref();
+      setTimeout(() => this.lookForStaleServers(), retention + 100).unref();
     }
   }
 

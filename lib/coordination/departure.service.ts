@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ResolvedJobConfiguration } from '../interfaces';
 import { ignoring, LEASE_FRACTION, RegistryCenter, TreeCache } from '../registry-center';
-import { compileCron, CompiledCron, latestFireBetween, normalizeTimeZone } from '../trigger';
+import { CompiledCron, compileJobCron, latestFireBetween } from '../trigger';
 import { ExecutionService } from './execution.service';
 import { JobNodePath } from './job-node-path';
 
@@ -60,7 +60,8 @@ export class DepartureService {
         if (type === 'NODE_ADDED') {
           // It is alive and fires until the others reshard: the removal of its node just now was not its session
           // ending (an operator's shutdown removes the node first; the mark follows within milliseconds).
-          this.forgetSince(id, Date.now() - MARK_FOLLOWS_MS);
+          const explained = Date.now() - MARK_FOLLOWS_MS;
+          this.keep(id, (departure) => departure.seenAt < explained);
         } else if (type === 'NODE_REMOVED') {
           const now = Date.now();
           this.record(id, now, Math.min(now, Number(data) || now));
@@ -108,10 +109,7 @@ export class DepartureService {
       if (since === undefined || this.cache.has(this.paths.disabledItem(item))) {
         continue;
       }
-      cron ??= compileCron(
-        config.cron,
-        config.timeZone ? (normalizeTimeZone(config.timeZone) ?? undefined) : undefined,
-      );
+      cron ??= compileJobCron(config.cron, config.timeZone);
       const fireTime = latestFireBetween(cron, Math.max(since, stamp - 1), until);
       if (fireTime !== undefined) {
         await this.execution.recordMissedFire(item, fireTime);
@@ -133,13 +131,8 @@ export class DepartureService {
 
   /** Forgets departures seen before `before` (an assignment stamped then no longer names those sessions). */
   prune(before: number): void {
-    for (const [id, list] of this.departures ?? []) {
-      const kept = list.filter((departure) => departure.seenAt > before);
-      if (kept.length > 0) {
-        this.departures!.set(id, kept);
-      } else {
-        this.departures!.delete(id);
-      }
+    for (const id of [...(this.departures?.keys() ?? [])]) {
+      this.keep(id, (departure) => departure.seenAt > before);
     }
   }
 
@@ -155,8 +148,9 @@ export class DepartureService {
     await this.registry.remove(this.paths.leaving(this.instanceId), { recursive: false });
   }
 
-  private forgetSince(instanceId: string, time: number): void {
-    const kept = this.departures?.get(instanceId)?.filter((departure) => departure.seenAt < time) ?? [];
+  /** Keeps the departures of `instanceId` that `wanted` accepts. */
+  private keep(instanceId: string, wanted: (departure: Departure) => boolean): void {
+    const kept = this.departures?.get(instanceId)?.filter(wanted) ?? [];
     if (kept.length > 0) {
       this.departures!.set(instanceId, kept);
     } else {

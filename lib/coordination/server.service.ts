@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { LOGGER_CONTEXT } from '../elastic-job.constants';
-import { RegistryCenter, TreeCache } from '../registry-center';
+import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
 import { InstanceIdentity } from './instance-identity';
 import { JobNodePath } from './job-node-path';
 
@@ -50,16 +50,29 @@ export class ServerService {
     options: { keepDisabled?: boolean } = {},
   ): Promise<void> {
     const path = paths.server(identity.ip);
-    const current = options.keepDisabled && enabled ? await registry.get(path) : undefined;
+    if (!(options.keepDisabled && enabled)) {
+      await registry.persist(path, enabled ? SERVER_ENABLED : SERVER_DISABLED);
+      return;
+    }
+    // Read once here, so written without persist's own look.
+    const current = await registry.get(path);
     if (current === SERVER_DISABLED) {
       logger.warn(
         `Job "${paths.jobName}": server ${identity.ip} was disabled by an operator and stays disabled; enable it with ` +
           'JobOperateApi.enable (or the CLI) to run the job here',
       );
-      await registry.update(path, SERVER_DISABLED);
-      return;
     }
-    await registry.persist(path, enabled ? SERVER_ENABLED : SERVER_DISABLED);
+    const status = current === SERVER_DISABLED ? SERVER_DISABLED : SERVER_ENABLED;
+    if (current === null) {
+      await registry.create(path, status).catch(async (error) => {
+        if (!hasCode(error, 'NODE_EXISTS')) {
+          throw error;
+        }
+        await registry.update(path, status);
+      });
+    } else {
+      await registry.update(path, status);
+    }
   }
 
   /** Whether this server may run the job, from the cache. */

@@ -51,12 +51,16 @@ export class StaleServerService {
     return absent;
   }
 
+  /** How long a server node with this switch outlives the last instance of its server. */
+  private retentionOf(status: string | null | undefined): number {
+    return status === SERVER_DISABLED ? this.retention.disabledMs : this.retention.enabledMs;
+  }
+
   /** Removes the server nodes that are due; resolves the removed servers' ips. */
   async removeStale(now = Date.now()): Promise<string[]> {
-    const due = this.absentServers(now).filter((ip) => {
-      const retention = this.cache.get(this.paths.server(ip)) === SERVER_DISABLED ? this.retention.disabledMs : 0;
-      return now - (this.absentSince?.get(ip) ?? now) >= Math.max(this.retention.enabledMs, retention);
-    });
+    const due = this.absentServers(now).filter(
+      (ip) => now - (this.absentSince?.get(ip) ?? now) >= this.retentionOf(this.cache.get(this.paths.server(ip))),
+    );
     if (due.length === 0) {
       return [];
     }
@@ -64,8 +68,7 @@ export class StaleServerService {
     const removed: string[] = [];
     for (const ip of due.filter((ip) => !live.has(ip)).slice(0, MAX_REMOVALS_PER_PASS)) {
       const node = await this.registry.getNode(this.paths.server(ip));
-      const retention = node?.data === SERVER_DISABLED ? this.retention.disabledMs : this.retention.enabledMs;
-      if (!node || now - node.stat.mtime < retention) {
+      if (!node || now - node.stat.mtime < this.retentionOf(node.data)) {
         continue;
       }
       // By version: an instance of the server starting meanwhile writes the node first, and then it stays.

@@ -1,5 +1,6 @@
 import { CronExpression, CronExpressionParser } from 'cron-parser';
 import { DateTime } from 'luxon';
+import { normalizeTimeZone } from './time-zone';
 
 /** A parsed cron expression that yields fire times. */
 export interface CompiledCron {
@@ -78,6 +79,14 @@ export function compileCron(cron: string, zone?: string): CompiledCron {
       return null;
     },
   };
+}
+
+/**
+ * A job's schedule: its cron in its `timeZone` (an IANA name, or an offset as Java writes it; the process zone when
+ * unset or unknown). The validator has refused unknown zones already.
+ */
+export function compileJobCron(cron: string, timeZone: string | undefined): CompiledCron {
+  return compileCron(cron, timeZone ? (normalizeTimeZone(timeZone) ?? undefined) : undefined);
 }
 
 const HOUR_MS = 3_600_000;
