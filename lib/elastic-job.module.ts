@@ -13,7 +13,7 @@ import {
   ServerStatisticsApi,
   ShardingOperateApi,
   ShardingStatisticsApi,
-} from './lifecycle';
+} from './operations';
 import { RegistryCenter } from './registry-center';
 
 const OPERATIONS_APIS = [

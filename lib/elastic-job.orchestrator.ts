@@ -7,15 +7,10 @@ import {
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
-import { JobBootstrap, JobBootstrapContext } from './bootstrap';
+import { JobScheduler, JobSchedulerContext } from './schedule';
 import { KnownTypes, resolveJobConfiguration } from './config';
-import {
-  CLOCK_CHECK_INTERVAL_MS,
-  ClockService,
-  InstanceIdentity,
-  releaseInstanceIdentity,
-  resolveInstanceIdentity,
-} from './coordination';
+import { CLOCK_CHECK_INTERVAL_MS, ClockService } from './clock';
+import { InstanceIdentity, releaseInstanceIdentity, resolveInstanceIdentity } from './instance';
 import { ELASTIC_JOB_MODULE_OPTIONS, LOGGER_CONTEXT } from './elastic-job.constants';
 import { duplicateJobName, missingJobHandler } from './elastic-job.messages';
 import { resolveModuleOptions, ResolvedModuleOptions } from './elastic-job.options';
@@ -24,7 +19,7 @@ import { buildErrorHandlers, JobHandler } from './executor';
 import { ElasticJobModuleOptions, JobConfiguration, JobErrorHandler } from './interfaces';
 import { RegistryCenter, ZookeeperRegistryCenter } from './registry-center';
 import { BUILT_IN_SHARDING_STRATEGIES, JobShardingStrategy } from './sharding';
-import { CronScheduler } from './trigger';
+import { CronTimer } from './cron';
 import { mapConcurrently } from './utils';
 
 /** A job found by the explorer or added at runtime. */
@@ -53,12 +48,12 @@ export class ElasticJobOrchestrator
   private readonly logger = new Logger(LOGGER_CONTEXT);
   readonly primary: ElasticJobOrchestrator;
   readonly options: ResolvedModuleOptions;
-  private readonly jobs = new Map<string, { bootstrap: JobBootstrap; source: string }>();
+  private readonly jobs = new Map<string, { bootstrap: JobScheduler; source: string }>();
   private readonly errorHandlers: Map<string, JobErrorHandler>;
   private readonly shardingStrategies: Map<string, JobShardingStrategy>;
   /** Error handler and sharding strategy types this application knows (built-in and custom). */
   readonly knownTypes: KnownTypes;
-  private readonly scheduler = new CronScheduler();
+  private readonly scheduler = new CronTimer();
   private registryCenter?: ZookeeperRegistryCenter;
   private clock?: ClockService;
   private identity?: InstanceIdentity;
@@ -113,7 +108,7 @@ export class ElasticJobOrchestrator
     return [...this.primary.jobs.keys()];
   }
 
-  getJob(name: string): JobBootstrap | undefined {
+  getJob(name: string): JobScheduler | undefined {
     return this.primary.jobs.get(name)?.bootstrap;
   }
 
@@ -147,7 +142,7 @@ export class ElasticJobOrchestrator
   }
 
   /** Stops a job and forgets it (its server node stays: `JobOperateApi.shutdown`, or the first step of `removeJob`). */
-  private async endJob(name: string): Promise<{ bootstrap: JobBootstrap } | undefined> {
+  private async endJob(name: string): Promise<{ bootstrap: JobScheduler } | undefined> {
     const entry = this.jobs.get(name);
     if (!entry) {
       return undefined;
@@ -212,7 +207,7 @@ export class ElasticJobOrchestrator
     }
   }
 
-  private addDeclared(job: DeclaredJob): JobBootstrap {
+  private addDeclared(job: DeclaredJob): JobScheduler {
     const name = job.config?.name;
     const override = (name && this.options.jobs?.[name]) || {};
     const config = resolveJobConfiguration({ ...job.config, ...override, name }, this.knownTypes);
@@ -220,7 +215,7 @@ export class ElasticJobOrchestrator
     if (existing) {
       throw new JobConfigurationError(duplicateJobName(config.name, existing.source, job.source), config.name, 'name');
     }
-    const bootstrap = new JobBootstrap(this.bootstrapContext(), config, job.handler);
+    const bootstrap = new JobScheduler(this.bootstrapContext(), config, job.handler);
     this.jobs.set(config.name, { bootstrap, source: job.source });
     return bootstrap;
   }
@@ -238,7 +233,7 @@ export class ElasticJobOrchestrator
     }
   }
 
-  private bootstrapContext(): JobBootstrapContext {
+  private bootstrapContext(): JobSchedulerContext {
     this.identity ??= resolveInstanceIdentity(this.registry.namespace, this.options.instanceId);
     this.clock ??= new ClockService(this.registry);
     return {

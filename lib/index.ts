@@ -11,7 +11,7 @@ export {
   ServerStatisticsApi,
   ShardingOperateApi,
   ShardingStatisticsApi,
-} from './lifecycle';
+} from './operations';
 export type { RegisteredJob } from './elastic-job.registry';
 export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';
 export type {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { AppProcess } from '../../test/support/app-process';
 import { ZookeeperRegistryCenter } from '../../lib';
-import { JobNodePath } from '../../lib/coordination';
+import { JobNodePath } from '../../lib/storage';
 import { mapConcurrently } from '../../lib/utils';
 import { waitFor, ZookeeperTestServer } from '../../test/support/zookeeper-server';
 import { RunAudit } from '../support/audit';

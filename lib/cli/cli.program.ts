@@ -12,7 +12,7 @@ import {
   ServerStatisticsApi,
   ShardingOperateApi,
   ShardingStatisticsApi,
-} from '../lifecycle';
+} from '../operations';
 import { ZookeeperRegistryCenter } from '../registry-center';
 import { applyAssignments } from './config-assignments';
 import { table } from './cli.output';

@@ -2,3 +2,4 @@ export * from './job-configuration.defaults';
 export * from './job-configuration.validator';
 export * from './job-configuration.yaml';
 export * from './sharding-item-parameters.parser';
+export * from './config.service';

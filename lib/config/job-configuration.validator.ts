@@ -1,8 +1,8 @@
 import { JobConfigurationError } from '../errors';
 import { invalidJobField, missingJobField } from '../elastic-job.messages';
 import { JobConfiguration, ResolvedJobConfiguration } from '../interfaces';
-import { compileCron, CronSyntaxError } from '../trigger/cron-expression';
-import { normalizeTimeZone } from '../trigger/time-zone';
+import { compileCron, CronSyntaxError } from '../cron';
+import { normalizeTimeZone } from '../cron';
 import {
   BUILT_IN_ERROR_HANDLER_TYPES,
   BUILT_IN_SHARDING_STRATEGY_TYPES,

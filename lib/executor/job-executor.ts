@@ -1,15 +1,10 @@
 import { Logger } from '@nestjs/common';
-import {
-  ExecutionService,
-  FailoverService,
-  InstanceIdentity,
-  JobNodePath,
-  parseRunningMarker,
-  RunClaim,
-  ServerService,
-  ShardingService,
-  waitForCache,
-} from '../coordination';
+import { ExecutionService, parseRunningMarker, RunClaim } from '../execution';
+import { FailoverService } from '../failover';
+import { InstanceIdentity } from '../instance';
+import { JobNodePath, waitForCache } from '../storage';
+import { ServerService } from '../server';
+import { ShardingService } from '../sharding';
 import { ID_SEPARATOR, LOGGER_CONTEXT, STREAMING_PROCESS_PROP } from '../elastic-job.constants';
 import { ExecutionSource, JobErrorHandler, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
 import { hasCode, RegistryCenter, TreeCache } from '../registry-center';

@@ -1,3 +1,2 @@
-export * from './cron-expression';
-export * from './cron-scheduler';
-export * from './time-zone';
+export * from './trigger.service';
+export * from './trigger.listener';

@@ -1,5 +1,5 @@
 import { ZookeeperRegistryCenter } from '../../lib';
-import { RESHARD_MARGIN_MS } from '../../lib/coordination';
+import { RESHARD_MARGIN_MS } from '../../lib/sharding';
 import { Cluster, nowSecond, untilSecond } from '../support/cluster';
 import { waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
 

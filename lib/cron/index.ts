@@ -1,0 +1,3 @@
+export * from './cron-expression';
+export * from './cron-timer';
+export * from './time-zone';

@@ -1,0 +1,3 @@
+export * from './instance-identity';
+export * from './instance.service';
+export * from './departure.service';

@@ -1,0 +1,2 @@
+export * from './server.service';
+export * from './stale-server.service';

@@ -1,0 +1,2 @@
+export * from './job-node-path';
+export * from './cache-wait';
