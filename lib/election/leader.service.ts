@@ -49,7 +49,7 @@ export class LeaderService {
   /** Gives up leadership (if held), so that another instance is elected at once. */
   async resign(): Promise<void> {
     if ((await this.registry.get(this.paths.leaderElectionInstance)) === this.identity.instanceId) {
-      await this.registry.remove(this.paths.leaderElectionInstance, { recursive: false });
+      await this.registry.remove(this.paths.leaderElectionInstance);
     }
   }
 }

@@ -98,7 +98,7 @@ export class ExecutionService {
     let outcome = await this.registry.createAndGet(path, marker, mode);
     if (!outcome.created && outcome.node?.data.startsWith(prefix) && outcome.node.data !== marker) {
       // Left by this session (a removal that failed): this instance does not run the item now, so take it over.
-      await this.registry.remove(path, { recursive: false, sessionId: this.prefixSession });
+      await this.registry.remove(path, { sessionId: this.prefixSession });
       outcome = await this.registry.createAndGet(path, marker, mode);
     }
     const node = outcome.node;
@@ -117,9 +117,7 @@ export class ExecutionService {
     await Promise.all(
       claims
         .filter((claim) => claim.sessionId === session)
-        .map((claim) =>
-          this.registry.remove(this.paths.running(claim.item), { recursive: false, sessionId: claim.sessionId }),
-        ),
+        .map((claim) => this.registry.remove(this.paths.running(claim.item), { sessionId: claim.sessionId })),
     );
   }
 
@@ -135,7 +133,7 @@ export class ExecutionService {
       return;
     }
     await handOver?.();
-    await this.registry.remove(path, { recursive: false, version: node.stat.version }).catch(ignoring('BAD_VERSION'));
+    await this.registry.remove(path, { version: node.stat.version }).catch(ignoring('BAD_VERSION'));
   }
 
   /**
@@ -148,7 +146,7 @@ export class ExecutionService {
     const session = this.registry.getSessionId();
     for (const claim of claims.filter((c) => c.sessionId === session)) {
       const path = this.paths.running(claim.item);
-      await this.registry.remove(path, { recursive: false });
+      await this.registry.remove(path);
       await this.registry.create(path, claim.marker, 'EPHEMERAL').catch(ignoring('NODE_EXISTS'));
     }
   }
@@ -186,7 +184,7 @@ export class ExecutionService {
 
   async clearMisfire(item: number): Promise<void> {
     if (this.cache.has(this.paths.misfire(item))) {
-      await this.registry.remove(this.paths.misfire(item), { recursive: false });
+      await this.registry.remove(this.paths.misfire(item));
     }
   }
 }

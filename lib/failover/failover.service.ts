@@ -48,7 +48,7 @@ export class FailoverService {
     const node = await this.registry.getNode(this.paths.leaderFailoverItem(item));
     if (node?.data === origin) {
       await this.registry
-        .remove(this.paths.leaderFailoverItem(item), { recursive: false, version: node.stat.version })
+        .remove(this.paths.leaderFailoverItem(item), { version: node.stat.version })
         .catch(ignoring('BAD_VERSION'));
     }
   }
@@ -66,7 +66,7 @@ export class FailoverService {
 
   /** The claimed run has its own marker now: the entry can go, and `failovering` shows who runs it. */
   async begin(item: number): Promise<void> {
-    await this.registry.remove(this.paths.leaderFailoverItem(item), { recursive: false });
+    await this.registry.remove(this.paths.leaderFailoverItem(item));
     await this.registry
       .create(this.paths.failovering(item), this.instanceId, 'EPHEMERAL')
       .catch(ignoring('NODE_EXISTS'));
@@ -76,7 +76,7 @@ export class FailoverService {
   async release(item: number): Promise<void> {
     for (const path of [this.paths.failovering(item), this.paths.failover(item)]) {
       if ((await this.registry.get(path)) === this.instanceId) {
-        await this.registry.remove(path, { recursive: false });
+        await this.registry.remove(path);
       }
     }
   }
@@ -107,7 +107,7 @@ export class FailoverService {
         await this.dropRecordedFire(item, marker.fireTime);
       }
       await this.registry
-        .remove(this.paths.running(item), { recursive: false, version: node.stat.version })
+        .remove(this.paths.running(item), { version: node.stat.version })
         .catch(ignoring('BAD_VERSION'));
       found.push(item);
     }
@@ -129,7 +129,7 @@ export class FailoverService {
     const recorded = recordedFire(node?.data);
     if (node && recorded !== undefined && recorded <= fireTime) {
       await this.registry
-        .remove(this.paths.misfire(item), { recursive: false, version: node.stat.version })
+        .remove(this.paths.misfire(item), { version: node.stat.version })
         .catch(ignoring('BAD_VERSION'));
     }
   }

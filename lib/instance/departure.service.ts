@@ -145,7 +145,7 @@ export class DepartureService {
 
   /** This instance has stopped firing the job. */
   async clearLeaving(): Promise<void> {
-    await this.registry.remove(this.paths.leaving(this.instanceId), { recursive: false });
+    await this.registry.remove(this.paths.leaving(this.instanceId));
   }
 
   /** Keeps the departures of `instanceId` that `wanted` accepts. */

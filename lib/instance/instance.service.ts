@@ -23,9 +23,7 @@ export class InstanceService {
     this.registry.forgetEphemeral(path);
     const node = await this.registry.getNode(path);
     if (node && node.stat.ephemeralOwner === this.registry.getSessionId()) {
-      await this.registry
-        .remove(path, { recursive: false, version: node.stat.version })
-        .catch(ignoring('BAD_VERSION', 'NO_NODE'));
+      await this.registry.remove(path, { version: node.stat.version }).catch(ignoring('BAD_VERSION', 'NO_NODE'));
     }
   }
 }

@@ -60,15 +60,15 @@ export class JobConfigurationApi {
     const { registry } = this.reader;
     const instances = await registry.getChildren(paths.instances);
     // The configuration first: an instance that sees it gone writes nothing that would bring the job's nodes back.
-    await registry.remove(paths.config, { recursive: false });
+    await registry.remove(paths.config);
     for (const instance of instances) {
-      await registry.remove(paths.instance(instance), { recursive: false });
+      await registry.remove(paths.instance(instance));
     }
     const deadline = Date.now() + REMOVE_WAIT_MS;
     while (Date.now() < deadline && (await this.stillActive(paths, new Set(instances)))) {
       await sleep(REMOVE_POLL_MS);
     }
-    await registry.remove(paths.root);
+    await registry.remove(paths.root, { recursive: true });
   }
 
   /** Whether an instance that ran the job is still there, leads it, or runs one of its items. */

@@ -66,7 +66,7 @@ export class JobOperateApi {
     for (const { paths, ip } of await this.targets(jobName, serverIp)) {
       for (const instance of await this.reader.instances(paths)) {
         if (ip === undefined || serverOf(instance) === ip) {
-          await this.reader.registry.remove(paths.instance(instance), { recursive: false });
+          await this.reader.registry.remove(paths.instance(instance));
         }
       }
     }
@@ -79,7 +79,7 @@ export class JobOperateApi {
     await this.shutdown(jobName, serverIp);
     for (const target of targets) {
       for (const server of await this.serversOf(target)) {
-        await this.reader.registry.remove(target.paths.server(server), { recursive: false });
+        await this.reader.registry.remove(target.paths.server(server));
       }
     }
   }

@@ -20,6 +20,6 @@ export class ShardingOperateApi {
   /** Enables a disabled item again. */
   async enable(jobName: string, item: number): Promise<void> {
     const target = await this.reader.requireItem(jobName, item);
-    await this.reader.registry.remove(target.paths.disabledItem(target.item), { recursive: false });
+    await this.reader.registry.remove(target.paths.disabledItem(target.item));
   }
 }

@@ -95,7 +95,7 @@ export abstract class RegistryCenter {
   /** Sets a node's data; with `version`, only if the node is at that version (`BAD_VERSION` otherwise). */
   abstract update(path: string, data: string, version?: number): Promise<NodeStat>;
   /**
-   * Removes a node (with its subtree when `recursive`, the default); a missing node is not an error. With `sessionId`
+   * Removes a node (with its subtree when `recursive`; not by default); a missing node is not an error. With `sessionId`
    * (not recursive), only while that session lasts: `SESSION_CHANGED` after it expired.
    */
   abstract remove(path: string, options?: { recursive?: boolean; version?: number; sessionId?: string }): Promise<void>;

@@ -260,7 +260,7 @@ export class ZookeeperRegistryCenter extends RegistryCenter {
     path: string,
     options: { recursive?: boolean; version?: number; sessionId?: string } = {},
   ): Promise<void> {
-    const { recursive = true, version = -1, sessionId } = options;
+    const { recursive = false, version = -1, sessionId } = options;
     if (sessionId !== undefined) {
       this.knownPaths.delete(this.abs(path));
       this.stats.writes++;

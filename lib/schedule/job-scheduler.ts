@@ -330,7 +330,7 @@ export class JobScheduler {
     const ipPrefix = `${identity.ip}${ID_SEPARATOR}`;
     const instances = await registry.getChildren(this.paths.instances);
     if (!instances.some((id) => id.startsWith(ipPrefix)) && (await registry.exists(this.paths.config))) {
-      await registry.remove(this.paths.server(identity.ip), { recursive: false });
+      await registry.remove(this.paths.server(identity.ip));
     }
   }
 

@@ -73,7 +73,7 @@ export class StaleServerService {
       }
       // By version: an instance of the server starting meanwhile writes the node first, and then it stays.
       await this.registry
-        .remove(this.paths.server(ip), { recursive: false, version: node.stat.version })
+        .remove(this.paths.server(ip), { version: node.stat.version })
         .then(() => removed.push(ip))
         .catch(ignoring('BAD_VERSION', 'NO_NODE', 'NOT_EMPTY'));
     }

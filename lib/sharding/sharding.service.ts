@@ -256,7 +256,7 @@ export class ShardingService {
     if (flag) {
       // Left from before (a restart): it is answered now.
       await this.registry
-        .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
+        .remove(this.paths.leaderShardingNecessary, { version: flag.stat.version })
         .catch(ignoring('BAD_VERSION'));
     }
     await this.refresh(config.shardingTotalCount);
@@ -337,11 +337,11 @@ export class ShardingService {
       await this.writeAssignment(config, strategy, await this.readAvailableInstances(), fireTime);
       // Cleared only if nobody asked again meanwhile (then the next fire reshards once more).
       await this.registry
-        .remove(this.paths.leaderShardingNecessary, { recursive: false, version: flag.stat.version })
+        .remove(this.paths.leaderShardingNecessary, { version: flag.stat.version })
         .catch(ignoring('BAD_VERSION'));
       return true;
     } finally {
-      await this.registry.remove(this.paths.leaderShardingProcessing, { recursive: false });
+      await this.registry.remove(this.paths.leaderShardingProcessing);
     }
   }
 
@@ -359,7 +359,7 @@ export class ShardingService {
     const keep = config.staticSharding && this.hasCompleteAssignment(total);
     for (const item of this.cache.getChildren(this.paths.sharding).map(Number)) {
       if (Number.isInteger(item) && item >= total) {
-        await this.registry.remove(this.paths.shardingItem(item));
+        await this.registry.remove(this.paths.shardingItem(item), { recursive: true });
       }
     }
     const previous = await Promise.all(

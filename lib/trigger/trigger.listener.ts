@@ -63,7 +63,7 @@ export class TriggerListener {
 
   /** Removes a trigger left for this instance (it leaves). */
   async clearTrigger(): Promise<void> {
-    await this.registry.remove(this.triggerPath, { recursive: false });
+    await this.registry.remove(this.triggerPath);
   }
 
   /** Takes triggers one at a time; once more if another came meanwhile. */
@@ -99,7 +99,7 @@ export class TriggerListener {
       logger.log(`Job "${this.paths.jobName}": triggered by an operator`);
       this.actions.trigger(written > 0 ? written : node.stat.ctime);
       try {
-        await this.registry.remove(this.triggerPath, { recursive: false, version: node.stat.version });
+        await this.registry.remove(this.triggerPath, { version: node.stat.version });
         return;
       } catch (error) {
         if (!hasCode(error, 'BAD_VERSION')) {

@@ -25,7 +25,7 @@ export class TriggerService {
     }
     const live = new Set(await this.registry.getChildren(this.paths.instances));
     for (const id of pending.filter((id) => !live.has(id))) {
-      await this.registry.remove(this.paths.triggerInstance(id), { recursive: false });
+      await this.registry.remove(this.paths.triggerInstance(id));
     }
   }
 }

@@ -192,7 +192,7 @@ describe('the nestjs-elasticjob CLI', () => {
       expect(refused.code).toBe(1);
       expect(refused.stderr).toMatch(/^error: .*NO_AUTH|^error: .*not authori[sz]ed/i);
     } finally {
-      await owner.remove('/guarded');
+      await owner.remove('/guarded', { recursive: true });
       await owner.close();
     }
   });

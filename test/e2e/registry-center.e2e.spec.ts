@@ -24,7 +24,7 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
 
   it('creates, reads, updates with versions and removes recursively, with typed errors', async () => {
     const rc = await connect();
-    await rc.remove('/ops');
+    await rc.remove('/ops', { recursive: true });
     expect(await rc.create('/ops/a/b', 'hello')).toBe('/ops/a/b');
     expect(await rc.get('/ops/a/b')).toBe('hello');
     expect(await rc.exists('/ops/a')).toBe(true);
@@ -53,7 +53,10 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
     expect(await rc.get('/ops/a/c')).toBe('2');
     expect(await rc.getChildren('/ops/a')).toEqual(['b', 'c']);
 
-    await rc.remove('/ops');
+    // Not recursive by default: a node with children stays, and says why.
+    await expect(rc.remove('/ops/a')).rejects.toMatchObject({ code: 'NOT_EMPTY' });
+    expect(await rc.exists('/ops/a/b')).toBe(true);
+    await rc.remove('/ops', { recursive: true });
     expect(await rc.exists('/ops')).toBe(false);
   });
 
@@ -69,7 +72,7 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
   it('keeps a tree cache current through watches that re-arm after each event', async () => {
     const writer = await connect();
     const reader = await connect();
-    await writer.remove('/cached');
+    await writer.remove('/cached', { recursive: true });
     await writer.create('/cached/config', 'v0');
     const cache = await reader.cache('/cached');
     const events: string[] = [];
@@ -83,7 +86,7 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
     await writer.create('/cached/sharding/0/running', '', 'EPHEMERAL');
     await waitFor(() => cache.has('/cached/sharding/0/running'), 5000, 'new deep node in cache');
     expect(cache.getChildren('/cached')).toEqual(['config', 'sharding']);
-    await writer.remove('/cached/sharding');
+    await writer.remove('/cached/sharding', { recursive: true });
     await waitFor(() => !cache.has('/cached/sharding'), 5000, 'subtree removal in cache');
     await writer.create('/cached/sharding/1', 'again');
     await waitFor(() => cache.get('/cached/sharding/1') === 'again', 5000, 'node re-created after removal');
@@ -114,21 +117,21 @@ describe('ZookeeperRegistryCenter against a real ZooKeeper', () => {
 
   it('restricts nodes to the digest user', async () => {
     const owner = await connect({ namespace: 'rc-secure', digest: 'ops:secret' });
-    await owner.remove('/secret');
+    await owner.remove('/secret', { recursive: true });
     await owner.create('/secret/config', 'classified');
     expect(await owner.get('/secret/config')).toBe('classified');
     const stranger = await connect({ namespace: 'rc-secure' });
     await expect(stranger.get('/secret/config')).rejects.toMatchObject({ code: 'NO_AUTH' });
     const wrong = await connect({ namespace: 'rc-secure', digest: 'ops:wrong' });
     await expect(wrong.get('/secret/config')).rejects.toMatchObject({ code: 'NO_AUTH' });
-    await owner.remove('/secret');
+    await owner.remove('/secret', { recursive: true });
   });
 
   it('rides out a ZooKeeper restart with its data kept: same session, data and watches intact', async () => {
     const rc = await connect({ sessionTimeoutMilliseconds: 10_000, connectionTimeoutMilliseconds: 5000 });
     const states: ConnectionStateEvent[] = [];
     rc.onConnectionState((event) => states.push(event));
-    await rc.remove('/restart');
+    await rc.remove('/restart', { recursive: true });
     await rc.create('/restart/config', 'before');
     await rc.persistEphemeral('/restart/instances/me', 'alive');
     const cache = await rc.cache('/restart');
