@@ -12,3 +12,5 @@ export const ELASTIC_DATAFLOW_JOB_METADATA = 'elastic-job:dataflow-job';
 export const STREAMING_PROCESS_PROP = 'streaming.process';
 /** Injection token of the job types (sharding strategies, error handlers) the application knows. */
 export const ELASTIC_JOB_KNOWN_TYPES = 'ELASTIC_JOB_KNOWN_TYPES';
+/** Injection token of the function that builds the registry center (`RegistryCenterFactory`): override it in tests. */
+export const ELASTIC_JOB_REGISTRY_CENTER_FACTORY = 'ELASTIC_JOB_REGISTRY_CENTER_FACTORY';

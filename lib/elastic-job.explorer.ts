@@ -1,19 +1,17 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { DiscoveryService, MetadataScanner } from '@nestjs/core';
 import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
-import { LOGGER_CONTEXT } from './elastic-job.constants';
+import { logger } from './elastic-job.logger';
 import { requestScopedJob } from './elastic-job.messages';
 import { JobConfigurationError } from './errors';
-import { dataflowHandler, toDataflowConfiguration } from './executor';
+import { dataflowJobExecutor, simpleJobExecutor, toDataflowConfiguration } from './executor';
 import { DataflowJob } from './interfaces';
 import { DeclaredJob, ElasticJobOrchestrator } from './elastic-job.orchestrator';
 
 /** Finds `@ElasticJob` methods on every provider and controller at module init and declares them. */
 @Injectable()
 export class ElasticJobExplorer implements OnModuleInit {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
-
   constructor(
     private readonly discovery: DiscoveryService,
     private readonly scanner: MetadataScanner,
@@ -42,7 +40,7 @@ export class ElasticJobExplorer implements OnModuleInit {
       if (dataflow) {
         const className = (instance.constructor as Function).name;
         if (!wrapper.isDependencyTreeStatic()) {
-          this.logger.warn(requestScopedJob(className, 'fetchData'));
+          logger.warn(requestScopedJob(className, 'fetchData'));
         } else if (typeof instance.fetchData !== 'function' || typeof instance.processData !== 'function') {
           throw new JobConfigurationError(
             `Job ${JSON.stringify(dataflow.name)}: @ElasticDataflowJob class ${className} must implement fetchData(ctx) and processData(ctx, data)`,
@@ -52,7 +50,7 @@ export class ElasticJobExplorer implements OnModuleInit {
         } else {
           declared.push({
             config: toDataflowConfiguration(dataflow),
-            handler: dataflowHandler(instance as unknown as DataflowJob),
+            itemExecutor: dataflowJobExecutor(instance as unknown as DataflowJob),
             source: className,
           });
         }
@@ -65,12 +63,14 @@ export class ElasticJobExplorer implements OnModuleInit {
         }
         const className = instance.constructor?.name ?? String(wrapper.name);
         if (!wrapper.isDependencyTreeStatic()) {
-          this.logger.warn(requestScopedJob(className, methodName));
+          logger.warn(requestScopedJob(className, methodName));
           continue;
         }
         declared.push({
           config,
-          handler: (context) => (method as (...args: unknown[]) => unknown).call(instance, context),
+          itemExecutor: simpleJobExecutor((context) =>
+            (method as (...args: unknown[]) => unknown).call(instance, context),
+          ),
           source: `${className}.${methodName}`,
         });
       }

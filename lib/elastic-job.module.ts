@@ -1,48 +1,8 @@
 import { DynamicModule, Module, Provider } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
-import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
-import { ELASTIC_JOB_KNOWN_TYPES, ELASTIC_JOB_MODULE_OPTIONS } from './elastic-job.constants';
-import { ElasticJobExplorer } from './elastic-job.explorer';
-import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
-import { JobRegistry } from './elastic-job.registry';
+import { ELASTIC_JOB_MODULE_OPTIONS } from './elastic-job.constants';
+import { ELASTIC_JOB_EXPORTS, ELASTIC_JOB_PROVIDERS } from './elastic-job.providers';
 import { ElasticJobModuleAsyncOptions, ElasticJobModuleOptions, ElasticJobOptionsFactory } from './interfaces';
-import {
-  JobConfigurationApi,
-  JobOperateApi,
-  JobStatisticsApi,
-  ServerStatisticsApi,
-  ShardingOperateApi,
-  ShardingStatisticsApi,
-} from './operations';
-import { RegistryCenter } from './registry-center';
-
-const OPERATIONS_APIS = [
-  JobOperateApi,
-  JobConfigurationApi,
-  JobStatisticsApi,
-  ServerStatisticsApi,
-  ShardingStatisticsApi,
-  ShardingOperateApi,
-];
-
-const CORE_PROVIDERS: Provider[] = [
-  ElasticJobMetadataAccessor,
-  ElasticJobOrchestrator,
-  ElasticJobExplorer,
-  JobRegistry,
-  {
-    provide: RegistryCenter,
-    useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.registry,
-    inject: [ElasticJobOrchestrator],
-  },
-  {
-    provide: ELASTIC_JOB_KNOWN_TYPES,
-    useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.primary.knownTypes,
-    inject: [ElasticJobOrchestrator],
-  },
-  ...OPERATIONS_APIS,
-];
-const EXPORTS = [JobRegistry, RegistryCenter, ...OPERATIONS_APIS];
 
 /**
  * Distributed, sharded job scheduling coordinated through ZooKeeper. Import it once, in the root module:
@@ -59,8 +19,8 @@ export class ElasticJobModule {
       global: true,
       module: ElasticJobModule,
       imports: [DiscoveryModule],
-      providers: [{ provide: ELASTIC_JOB_MODULE_OPTIONS, useValue: options }, ...CORE_PROVIDERS],
-      exports: EXPORTS,
+      providers: [{ provide: ELASTIC_JOB_MODULE_OPTIONS, useValue: options }, ...ELASTIC_JOB_PROVIDERS],
+      exports: ELASTIC_JOB_EXPORTS,
     };
   }
 
@@ -70,8 +30,8 @@ export class ElasticJobModule {
       global: true,
       module: ElasticJobModule,
       imports: [...(options.imports ?? []), DiscoveryModule],
-      providers: [...this.createAsyncProviders(options), ...CORE_PROVIDERS],
-      exports: EXPORTS,
+      providers: [...this.createAsyncProviders(options), ...ELASTIC_JOB_PROVIDERS],
+      exports: ELASTIC_JOB_EXPORTS,
     };
   }
 

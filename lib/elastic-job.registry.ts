@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { JobConfigurationError } from './errors';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
+import { simpleJobExecutor } from './executor';
 import { JobConfiguration, ResolvedJobConfiguration, ShardingContext } from './interfaces';
 
 /** A job of this instance as `JobRegistry` reports it. */
@@ -46,7 +47,7 @@ export class JobRegistry {
 
   /** Adds and (once the application has started) starts a job; validated like a decorated one. */
   async addJob(config: JobConfiguration, handler: (context: ShardingContext) => unknown): Promise<void> {
-    await this.orchestrator.addJob({ config, handler, source: 'JobRegistry.addJob' });
+    await this.orchestrator.addJob({ config, itemExecutor: simpleJobExecutor(handler), source: 'JobRegistry.addJob' });
   }
 
   /** Stops a job on this instance; resolves `false` when there was none of that name. */

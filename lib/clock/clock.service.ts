@@ -1,7 +1,6 @@
 import { hasCode, RegistryCenter } from '../registry-center';
+import { SYSTEM_TIME_PATH } from '../storage';
 
-/** ElasticJob's node for reading ZooKeeper's clock: its modification time is the server's time of the write. */
-export const SYSTEM_TIME_PATH = '/systemTime/current';
 /** How long a measured offset is trusted before it is measured again. */
 export const CLOCK_CHECK_INTERVAL_MS = 60_000;
 

@@ -1,1 +1,2 @@
 export * from './clock.service';
+export * from './clock.guard';

@@ -3,3 +3,4 @@ export * from './job-configuration.validator';
 export * from './job-configuration.yaml';
 export * from './sharding-item-parameters.parser';
 export * from './config.service';
+export * from './config.listener';

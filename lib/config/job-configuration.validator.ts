@@ -1,8 +1,7 @@
 import { JobConfigurationError } from '../errors';
 import { invalidJobField, missingJobField } from '../elastic-job.messages';
 import { JobConfiguration, ResolvedJobConfiguration } from '../interfaces';
-import { compileCron, CronSyntaxError } from '../cron';
-import { normalizeTimeZone } from '../cron';
+import { compileCron, CronSyntaxError, normalizeTimeZone } from '../cron';
 import {
   BUILT_IN_ERROR_HANDLER_TYPES,
   BUILT_IN_SHARDING_STRATEGY_TYPES,

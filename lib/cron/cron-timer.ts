@@ -1,7 +1,6 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { CompiledCron } from './cron-expression';
 import { MinHeap } from './min-heap';
+import { logger } from '../elastic-job.logger';
 
 /**
  * Called at each fire with the scheduled fire time (epoch ms). `missed` is true when the process was blocked past the
@@ -28,7 +27,6 @@ const MAX_MISSED_SCAN = 10_000;
  * computed once per fire, not once per job; groups wait in a heap ordered by next fire time.
  */
 export class CronTimer {
-  private readonly logger = new Logger(LOGGER_CONTEXT);
   private readonly groups = new Map<string, ScheduleGroup>();
   private readonly heap = new MinHeap<ScheduleGroup>((group) => group.next);
   private timer?: NodeJS.Timeout;
@@ -122,7 +120,7 @@ export class CronTimer {
         try {
           task(fireTime, missed);
         } catch (error) {
-          this.logger.error(`Scheduled task failed: ${error instanceof Error ? error.stack : error}`);
+          logger.error(`Scheduled task failed: ${error instanceof Error ? error.stack : error}`);
         }
       }
     }

@@ -1,1 +1,2 @@
 export * from './leader.service';
+export * from './election.listener';

@@ -1,5 +1,5 @@
 import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
-import { JobNodePath } from '../storage';
+import { JobNodePath, parseRunningMarker, recordedFire, runningMarkerPrefix } from '../storage';
 
 /** How one item's run was started: the marker it wrote, and the zxid of that write (its fencing token). */
 export interface RunClaim {
@@ -11,19 +11,6 @@ export interface RunClaim {
   /** The fire the run belongs to. */
   readonly fireTime: number;
   readonly token: number;
-}
-
-/** What a `running` marker says. */
-export interface RunningMarker {
-  instanceId: string;
-  sessionId: string;
-  fireTime: number;
-}
-
-/** Reads a marker's data; `undefined` for data this module did not write (ElasticJob writes none). */
-export function parseRunningMarker(data: string | undefined | null): RunningMarker | undefined {
-  const [instanceId, sessionId, fireTime] = (data ?? '').split(' ');
-  return instanceId && sessionId ? { instanceId, sessionId, fireTime: Number(fireTime) || 0 } : undefined;
 }
 
 /**
@@ -51,7 +38,7 @@ export class ExecutionService {
     const session = this.registry.getSessionId();
     if (session !== this.prefixSession) {
       this.prefixSession = session;
-      this.prefix = `${this.instanceId} ${session} `;
+      this.prefix = runningMarkerPrefix(this.instanceId, session);
     }
     return this.prefix;
   }
@@ -187,10 +174,4 @@ export class ExecutionService {
       await this.registry.remove(this.paths.misfire(item));
     }
   }
-}
-
-/** The fire a `misfire` node records; `undefined` for ElasticJob's empty node (a fire found the item running). */
-export function recordedFire(data: string | null | undefined): number | undefined {
-  const fireTime = Number(data);
-  return data && Number.isFinite(fireTime) && fireTime > 0 ? fireTime : undefined;
 }

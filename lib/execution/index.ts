@@ -1,1 +1,2 @@
 export * from './execution.service';
+export * from './execution.listener';

@@ -1,3 +1,6 @@
 export * from './job-error-handler.strategy';
 export * from './job-executor';
-export * from './dataflow-job.runner';
+export * from './job-facade';
+export * from './job-types';
+export * from './pipeline';
+export * from './sharding-context';

@@ -1,15 +1,13 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { jobFailed } from '../elastic-job.messages';
 import { JobErrorHandler } from '../interfaces';
+import { logger } from '../elastic-job.logger';
 
 /** `LOG` (default): logs the error with its stack and goes on. */
 export class LogJobErrorHandler implements JobErrorHandler {
   readonly type = 'LOG';
-  private readonly logger = new Logger(LOGGER_CONTEXT);
 
   handleException(jobName: string, error: unknown, item = -1): void {
-    this.logger.error(jobFailed(jobName, item, error));
+    logger.error(jobFailed(jobName, item, error));
   }
 }
 

@@ -1,11 +1,8 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
 import { sleep } from '../utils';
-import { parseRunningMarker, recordedFire } from '../execution';
-import { JobNodePath } from '../storage';
+import { JobNodePath, parseRunningMarker, recordedFire } from '../storage';
+import { logger } from '../elastic-job.logger';
 
-const logger = new Logger(LOGGER_CONTEXT);
 /** How long the sweep waits before it takes the markers of an instance that is missing as left by a dead one. */
 export const SWEEP_GRACE_MS = 500;
 

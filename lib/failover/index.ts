@@ -1,1 +1,2 @@
 export * from './failover.service';
+export * from './failover.listener';

@@ -1,12 +1,10 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ResolvedJobConfiguration } from '../interfaces';
 import { ignoring, LEASE_FRACTION, RegistryCenter, TreeCache } from '../registry-center';
 import { CompiledCron, compileJobCron, latestFireBetween } from '../cron';
 import { ExecutionService } from '../execution';
 import { JobNodePath } from '../storage';
+import { logger } from '../elastic-job.logger';
 
-const logger = new Logger(LOGGER_CONTEXT);
 // How soon after its instance node went a leaving mark still explains it.
 const MARK_FOLLOWS_MS = 5_000;
 

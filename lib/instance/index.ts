@@ -1,3 +1,4 @@
 export * from './instance-identity';
 export * from './instance.service';
 export * from './departure.service';
+export * from './shutdown.listener';

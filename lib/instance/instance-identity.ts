@@ -1,5 +1,5 @@
 import { networkInterfaces } from 'node:os';
-import { ID_SEPARATOR } from '../elastic-job.constants';
+import { instanceIdOf, ipOf } from '../storage';
 
 /** Who this process is in the cluster: ElasticJob's `{ip}@-@{pid}`. */
 export interface InstanceIdentity {
@@ -10,16 +10,13 @@ export interface InstanceIdentity {
 
 const taken = new Set<string>();
 
-/** The server ip of an instance id (its part before `@-@`). */
-export const ipOf = (instanceId: string): string => instanceId.split(ID_SEPARATOR)[0];
-
 /**
  * Resolves this instance's identity. A second application in the same process and namespace (tests, workers)
  * gets a suffix so that the two never share an ephemeral node.
  */
 export function resolveInstanceIdentity(namespace: string, override?: string): InstanceIdentity {
-  const ip = override ? override.split(ID_SEPARATOR)[0] : localIp();
-  const base = override ?? `${ip}${ID_SEPARATOR}${process.pid}`;
+  const ip = override ? ipOf(override) : localIp();
+  const base = override ?? instanceIdOf(ip, process.pid);
   let instanceId = base;
   for (let n = 2; taken.has(`${namespace}|${instanceId}`); n++) {
     instanceId = `${base}-${n}`;

@@ -1,7 +1,6 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import { KnownTypes, resolveJobConfiguration, toConfigurationYaml } from '../config';
-import { JobNodePath } from '../storage';
-import { parseRunningMarker } from '../execution';
+import { JobNodePath, parseRunningMarker } from '../storage';
 import { ELASTIC_JOB_KNOWN_TYPES } from '../elastic-job.constants';
 import { JobConfiguration, ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
@@ -22,10 +21,10 @@ export class JobConfigurationApi {
   private readonly reader: NamespaceReader;
 
   constructor(
-    registry: RegistryCenter,
+    @Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter,
     @Optional() @Inject(ELASTIC_JOB_KNOWN_TYPES) private readonly known: KnownTypes = {},
   ) {
-    this.reader = new NamespaceReader(registry);
+    this.reader = NamespaceReader.of(reader);
   }
 
   /** The job's configuration as stored in the registry; throws for an unknown job. */

@@ -1,12 +1,12 @@
-import { Injectable } from '@nestjs/common';
+import { ipOf, JobNodePath } from '../storage';
+import { Inject, Injectable } from '@nestjs/common';
 import { ClockService } from '../clock';
-import { JobNodePath } from '../storage';
 import { SERVER_DISABLED, SERVER_ENABLED } from '../server';
 import { TriggerService } from '../trigger';
 import { nothingToTrigger } from '../elastic-job.messages';
 import { JobOperationError } from '../errors';
 import { RegistryCenter } from '../registry-center';
-import { NamespaceReader, serverOf } from './namespace.reader';
+import { NamespaceReader } from './namespace.reader';
 
 /** A job, on one server (`ip`) or on every server of the job (`ip` undefined). */
 interface Target {
@@ -24,9 +24,9 @@ export class JobOperateApi {
   private readonly reader: NamespaceReader;
   private readonly clock: ClockService;
 
-  constructor(registry: RegistryCenter) {
-    this.reader = new NamespaceReader(registry);
-    this.clock = new ClockService(registry);
+  constructor(@Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter) {
+    this.reader = NamespaceReader.of(reader);
+    this.clock = new ClockService(this.reader.registry);
   }
 
   /**
@@ -65,7 +65,7 @@ export class JobOperateApi {
     this.reader.requireTarget('JobOperateApi.shutdown', jobName, serverIp);
     for (const { paths, ip } of await this.targets(jobName, serverIp)) {
       for (const instance of await this.reader.instances(paths)) {
-        if (ip === undefined || serverOf(instance) === ip) {
+        if (ip === undefined || ipOf(instance) === ip) {
           await this.reader.registry.remove(paths.instance(instance));
         }
       }

@@ -1,18 +1,18 @@
-import { Injectable } from '@nestjs/common';
-import { JobNodePath } from '../storage';
+import { ipOf, JobNodePath } from '../storage';
+import { Inject, Injectable } from '@nestjs/common';
 import { SERVER_DISABLED } from '../server';
 import { JobBriefInfo, JobStatus } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
 import { mapConcurrently } from '../utils';
-import { NamespaceReader, READ_CONCURRENCY, serverOf } from './namespace.reader';
+import { NamespaceReader, READ_CONCURRENCY } from './namespace.reader';
 
 /** The jobs of the namespace at a glance (ElasticJob's `JobStatisticsAPI`). */
 @Injectable()
 export class JobStatisticsApi {
   private readonly reader: NamespaceReader;
 
-  constructor(registry: RegistryCenter) {
-    this.reader = new NamespaceReader(registry);
+  constructor(@Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter) {
+    this.reader = NamespaceReader.of(reader);
   }
 
   /** How many jobs the namespace holds. */
@@ -56,7 +56,7 @@ export class JobStatisticsApi {
       return {
         ...brief,
         status: server === SERVER_DISABLED ? 'DISABLED' : 'OK',
-        instanceCount: instances.filter((id) => serverOf(id) === serverIp).length,
+        instanceCount: instances.filter((id) => ipOf(id) === serverIp).length,
       };
     });
     return briefs.filter((job): job is JobBriefInfo => job !== undefined);

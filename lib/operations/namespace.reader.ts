@@ -1,7 +1,7 @@
+import { Injectable } from '@nestjs/common';
 import { fromConfigurationYaml } from '../config';
-import { JobNodePath } from '../storage';
+import { JobNodePath, NAMESPACE_ROOT } from '../storage';
 import { missingOperationTarget, unknownItem, unknownJob, unknownServer } from '../elastic-job.messages';
-import { ID_SEPARATOR } from '../elastic-job.constants';
 import { JobOperationError } from '../errors';
 import { JobConfiguration } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
@@ -10,9 +10,18 @@ import { mapConcurrently } from '../utils';
 /** Reads of a whole namespace are spread over this many requests in flight at most. */
 export const READ_CONCURRENCY = 64;
 
-/** What the operations APIs read of a namespace, with their checks: unknown jobs, servers and items are errors. */
+/**
+ * What the operations APIs read of a namespace, with their checks: unknown jobs, servers and items are errors. One
+ * reader serves every API: the module provides one, and the CLI builds one per connection.
+ */
+@Injectable()
 export class NamespaceReader {
   constructor(readonly registry: RegistryCenter) {}
+
+  /** The reader an API is given, or a reader of its own on a registry center it is given instead. */
+  static of(source: NamespaceReader | RegistryCenter): NamespaceReader {
+    return source instanceof NamespaceReader ? source : new NamespaceReader(source);
+  }
 
   get namespace(): string {
     return this.registry.namespace;
@@ -20,7 +29,7 @@ export class NamespaceReader {
 
   /** Names of the jobs of the namespace (the root's children that hold a `config` node), sorted. */
   async jobNames(): Promise<string[]> {
-    const children = await this.registry.getChildren('/');
+    const children = await this.registry.getChildren(NAMESPACE_ROOT);
     const isJob = await mapConcurrently(children, READ_CONCURRENCY, (name) =>
       this.registry.exists(new JobNodePath(name).config),
     );
@@ -114,6 +123,3 @@ export class NamespaceReader {
     return this.registry.getChildren(paths.instances);
   }
 }
-
-/** The server (IP address) of an instance id. */
-export const serverOf = (instanceId: string) => instanceId.split(ID_SEPARATOR)[0];

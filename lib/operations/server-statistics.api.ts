@@ -1,18 +1,18 @@
-import { Injectable } from '@nestjs/common';
-import { JobNodePath } from '../storage';
+import { ipOf, JobNodePath } from '../storage';
+import { Inject, Injectable } from '@nestjs/common';
 import { SERVER_DISABLED } from '../server';
 import { ServerBriefInfo } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
 import { mapConcurrently } from '../utils';
-import { NamespaceReader, READ_CONCURRENCY, serverOf } from './namespace.reader';
+import { NamespaceReader, READ_CONCURRENCY } from './namespace.reader';
 
 /** The servers (IP addresses) of the namespace at a glance (ElasticJob's `ServerStatisticsAPI`). */
 @Injectable()
 export class ServerStatisticsApi {
   private readonly reader: NamespaceReader;
 
-  constructor(registry: RegistryCenter) {
-    this.reader = new NamespaceReader(registry);
+  constructor(@Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter) {
+    this.reader = NamespaceReader.of(reader);
   }
 
   /** How many servers have a job registered. */
@@ -46,7 +46,7 @@ export class ServerStatisticsApi {
         server.jobNames.add(job);
         server.disabled += switches[index] === SERVER_DISABLED ? 1 : 0;
       });
-      instances.forEach((instance) => serverOfIp(serverOf(instance)).instances.add(instance));
+      instances.forEach((instance) => serverOfIp(ipOf(instance)).instances.add(instance));
     }
     return [...servers.entries()]
       .sort(([a], [b]) => a.localeCompare(b))

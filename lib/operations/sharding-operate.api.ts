@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { RegistryCenter } from '../registry-center';
 import { NamespaceReader } from './namespace.reader';
 
@@ -7,8 +7,8 @@ import { NamespaceReader } from './namespace.reader';
 export class ShardingOperateApi {
   private readonly reader: NamespaceReader;
 
-  constructor(registry: RegistryCenter) {
-    this.reader = new NamespaceReader(registry);
+  constructor(@Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter) {
+    this.reader = NamespaceReader.of(reader);
   }
 
   /** Disables one item: it runs on no instance from the next fire on (a run in progress ends normally). */

@@ -1,17 +1,17 @@
-import { Injectable } from '@nestjs/common';
-import { parseRunningMarker } from '../execution';
+import { ipOf, parseRunningMarker } from '../storage';
+import { Inject, Injectable } from '@nestjs/common';
 import { ShardingInfo, ShardingStatus } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
 import { stripUndefined } from '../utils';
-import { NamespaceReader, serverOf } from './namespace.reader';
+import { NamespaceReader } from './namespace.reader';
 
 /** The sharding items of a job (ElasticJob's `ShardingStatisticsAPI`). */
 @Injectable()
 export class ShardingStatisticsApi {
   private readonly reader: NamespaceReader;
 
-  constructor(registry: RegistryCenter) {
-    this.reader = new NamespaceReader(registry);
+  constructor(@Inject(NamespaceReader) reader: NamespaceReader | RegistryCenter) {
+    this.reader = NamespaceReader.of(reader);
   }
 
   /**
@@ -42,7 +42,7 @@ export class ShardingStatisticsApi {
         return stripUndefined({
           item,
           instanceId: owner || undefined,
-          serverIp: owner ? serverOf(owner) : undefined,
+          serverIp: owner ? ipOf(owner) : undefined,
           status,
           runningInstanceId: parseRunningMarker(running)?.instanceId,
           failover: taker !== null || queued.has(item),

@@ -1,11 +1,7 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import type { CachedNodeStat, NodeData, NodeStat, TreeCache, TreeCacheEvent } from './registry-center.interface';
 import { hasCode } from './registry-center.error';
-import { WATCH_EVENT } from './zookeeper-session';
-
-// One logger for all instances of this class: thousands of jobs need no logger each.
-const logger = new Logger(LOGGER_CONTEXT);
+import { WATCH_EVENT } from './native-client';
+import { logger } from '../elastic-job.logger';
 
 type Watcher = (type: number, state: number, path: string) => void;
 

@@ -1,1 +1,2 @@
+export * from './job-assembly';
 export * from './job-scheduler';

@@ -1,10 +1,7 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
 import { InstanceIdentity } from '../instance';
 import { JobNodePath } from '../storage';
-
-const logger = new Logger(LOGGER_CONTEXT);
+import { logger } from '../elastic-job.logger';
 
 export const SERVER_ENABLED = 'ENABLED';
 export const SERVER_DISABLED = 'DISABLED';

@@ -1,11 +1,8 @@
-import { Logger } from '@nestjs/common';
-import { LOGGER_CONTEXT } from '../elastic-job.constants';
 import { ignoring, RegistryCenter, TreeCache } from '../registry-center';
-import { ipOf } from '../instance';
-import { JobNodePath } from '../storage';
+import { ipOf, JobNodePath } from '../storage';
 import { SERVER_DISABLED } from './server.service';
+import { logger } from '../elastic-job.logger';
 
-const logger = new Logger(LOGGER_CONTEXT);
 // Servers removed in one pass at most, so that a pass after a long outage costs a bounded number of requests.
 const MAX_REMOVALS_PER_PASS = 50;
 

@@ -1,2 +1,3 @@
 export * from './job-node-path';
 export * from './cache-wait';
+export * from './node-formats';

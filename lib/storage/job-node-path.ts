@@ -1,6 +1,21 @@
+import type { TreeCacheEvent } from '../registry-center';
+
+/** ElasticJob's node for reading ZooKeeper's clock: its modification time is the server's time of the write. */
+export const SYSTEM_TIME_PATH = '/systemTime/current';
+/** The namespace's root: its children are the jobs (and `systemTime`). */
+export const NAMESPACE_ROOT = '/';
+
+/** Whether `path` is a direct child of `parent`. */
+export const isChildOf = (path: string, parent: string): boolean =>
+  path.startsWith(`${parent}/`) && path.indexOf('/', parent.length + 1) < 0;
+
+const RUNNING = '/running';
+const FAILOVER = '/failover';
+const DISABLED = '/disabled';
+
 /**
- * Every ZooKeeper path of one job, relative to the namespace, in ElasticJob Lite 3.0.x's layout. Services build paths
- * only through this class.
+ * Every ZooKeeper path of one job, relative to the namespace, in ElasticJob Lite 3.0.x's layout, and the predicates
+ * that tell which node a path of the job's cache is. Services build and recognise paths only through this class.
  */
 export class JobNodePath {
   readonly root: string;
@@ -18,6 +33,13 @@ export class JobNodePath {
   instance(instanceId: string): string {
     return `${this.instances}/${instanceId}`;
   }
+  /** Whether the path is an instance's node (`instances/{id}`) or a server's (`servers/{ip}`). */
+  isInstanceNode(path: string): boolean {
+    return isChildOf(path, this.instances);
+  }
+  isServerNode(path: string): boolean {
+    return isChildOf(path, this.servers);
+  }
   get servers(): string {
     return `${this.root}/servers`;
   }
@@ -34,25 +56,36 @@ export class JobNodePath {
     return `${this.shardingItem(item)}/instance`;
   }
   running(item: number): string {
-    return `${this.shardingItem(item)}/running`;
+    return `${this.shardingItem(item)}${RUNNING}`;
+  }
+  /** The item of a `sharding/{item}/running` path; `undefined` for any other path. */
+  runningItemOf(path: string): number | undefined {
+    return path.endsWith(RUNNING) && path.startsWith(`${this.sharding}/`)
+      ? Number(path.slice(this.sharding.length + 1, -RUNNING.length))
+      : undefined;
+  }
+  /** Whether the path is an item's `failover` node (`sharding/{item}/failover`). */
+  isFailover(path: string): boolean {
+    return path.endsWith(FAILOVER) && path.startsWith(`${this.sharding}/`);
+  }
+  /** Whether the path is an item's switch (`sharding/{item}/disabled`). */
+  isItemSwitch(path: string): boolean {
+    return path.endsWith(DISABLED) && path.startsWith(`${this.sharding}/`);
   }
   misfire(item: number): string {
     return `${this.shardingItem(item)}/misfire`;
   }
   disabledItem(item: number): string {
-    return `${this.shardingItem(item)}/disabled`;
+    return `${this.shardingItem(item)}${DISABLED}`;
   }
   failover(item: number): string {
-    return `${this.shardingItem(item)}/failover`;
+    return `${this.shardingItem(item)}${FAILOVER}`;
   }
   failovering(item: number): string {
     return `${this.shardingItem(item)}/failovering`;
   }
   get leaderElectionInstance(): string {
     return `${this.root}/leader/election/instance`;
-  }
-  get leaderElectionLatch(): string {
-    return `${this.root}/leader/election/latch`;
   }
   get leaderShardingNecessary(): string {
     return `${this.root}/leader/sharding/necessary`;
@@ -73,11 +106,12 @@ export class JobNodePath {
   get leaderFailoverItems(): string {
     return `${this.root}/leader/failover/items`;
   }
+  /** Whether the path is an item's failover entry (`leader/failover/items/{item}`). */
+  isFailoverEntry(path: string): boolean {
+    return isChildOf(path, this.leaderFailoverItems);
+  }
   leaderFailoverItem(item: number): string {
     return `${this.leaderFailoverItems}/${item}`;
-  }
-  get leaderFailoverLatch(): string {
-    return `${this.root}/leader/failover/latch`;
   }
   get trigger(): string {
     return `${this.root}/trigger`;
@@ -85,10 +119,15 @@ export class JobNodePath {
   triggerInstance(instanceId: string): string {
     return `${this.trigger}/${instanceId}`;
   }
-  get guaranteeStarted(): string {
-    return `${this.root}/guarantee/started`;
+}
+
+/**
+ * Whether the event changes who may run the job: an instance came or went (not this instance's own node, whose events
+ * are the shutdown listener's), or a server node changed (its switch).
+ */
+export function isTopologyChange(event: TreeCacheEvent, paths: JobNodePath, ownInstancePath: string): boolean {
+  if (event.path === ownInstancePath) {
+    return false;
   }
-  get guaranteeCompleted(): string {
-    return `${this.root}/guarantee/completed`;
-  }
+  return paths.isServerNode(event.path) || (paths.isInstanceNode(event.path) && event.type !== 'NODE_UPDATED');
 }

@@ -1,0 +1,2 @@
+export * from './job-item-executor';
+export * from './dataflow-job.executor';

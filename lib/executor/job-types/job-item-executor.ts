@@ -1,0 +1,28 @@
+import type { ShardingContext } from '../../interfaces';
+
+/** What a run of one item can ask while it runs: whether to go on. */
+export interface ItemRun {
+  /** Whether the item is still this instance's and the instance is not shutting down. */
+  isCurrent(): boolean;
+  /** Whether the job streams (dataflow `streaming.process`), from its live configuration. */
+  isStreaming(): boolean;
+}
+
+/**
+ * How one type of job runs one sharding item (ElasticJob's `JobItemExecutor`): a simple job calls its handler, a
+ * dataflow job fetches and processes. The fire pipeline calls it once per item; a new job type is a new executor.
+ */
+export interface JobItemExecutor {
+  /** ElasticJob's name of the type (`SIMPLE`, `DATAFLOW`, ...). */
+  readonly type: string;
+  /** Runs the item; returns synchronously when it can (a synchronous handler), else a promise. */
+  execute(context: ShardingContext, run: ItemRun): unknown;
+}
+
+/** A job's handler: called once per sharding item assigned to this instance. */
+export type JobHandler = (context: ShardingContext) => unknown;
+
+/** A simple job: the handler, called with the item's context. */
+export function simpleJobExecutor(handler: JobHandler): JobItemExecutor {
+  return { type: 'SIMPLE', execute: (context) => handler(context) };
+}

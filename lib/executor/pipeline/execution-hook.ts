@@ -1,0 +1,54 @@
+import type { ExecutionSource } from '../../interfaces';
+
+/** One execution on this instance: the items of one fire (or misfire run, failover run, trigger) it runs together. */
+export interface ShardingContexts {
+  readonly jobName: string;
+  readonly taskId: string;
+  readonly shardingTotalCount: number;
+  readonly jobParameter: string;
+  /** Item -> parameter, for every item of the job. */
+  readonly shardingItemParameters: ReadonlyMap<number, string>;
+  /** This instance's items of this execution. */
+  readonly shardingItems: readonly number[];
+  readonly fireTime: number;
+  readonly executionSource: ExecutionSource;
+}
+
+/**
+ * A stage around one execution: `before` runs before its first item starts, `after` once its last item has ended
+ * (both may return a promise, which the execution waits for). A hook that throws is reported to the job's error
+ * handler; the items still run and the other hooks still run. Hooks run in the order given.
+ */
+export interface ExecutionHook {
+  beforeExecution?(contexts: ShardingContexts): unknown;
+  afterExecution?(contexts: ShardingContexts): unknown;
+}
+
+/**
+ * Runs `body` (the execution's items) between the hooks' `before` and `after`, in order; a hook's failure goes to
+ * `onHookError` and the execution goes on. Rejects with `body`'s failure, after the `after` hooks ran.
+ */
+export async function runWithHooks(
+  hooks: readonly ExecutionHook[],
+  contexts: ShardingContexts,
+  onHookError: (error: unknown) => Promise<void>,
+  body: () => Promise<void> | undefined,
+): Promise<void> {
+  const call = async (stage: () => unknown) => {
+    try {
+      await stage();
+    } catch (error) {
+      await onHookError(error);
+    }
+  };
+  for (const hook of hooks) {
+    await call(() => hook.beforeExecution?.(contexts));
+  }
+  try {
+    await body();
+  } finally {
+    for (const hook of hooks) {
+      await call(() => hook.afterExecution?.(contexts));
+    }
+  }
+}

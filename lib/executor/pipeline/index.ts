@@ -1,0 +1,3 @@
+export * from './execution-hook';
+export * from './item-pipeline';
+export * from './job-event-bus';

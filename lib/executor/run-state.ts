@@ -1,0 +1,88 @@
+import { STREAMING_PROCESS_PROP } from '../elastic-job.constants';
+import type { JobFacade, RunClaim } from './job-facade';
+import type { AbortRegistry, ItemShardingContext } from './sharding-context';
+
+/**
+ * What one job runs on this instance now, shared by the executor's parts: the running items and the markers of their
+ * runs, the contexts that can be aborted, the writes of markers in flight, and whether the job stops or leaves.
+ */
+export class RunState implements AbortRegistry {
+  readonly abortable = new Set<ItemShardingContext>();
+  abortReason: unknown = undefined;
+  readonly running = new Set<number>();
+  // The marker of each running item's run (with `monitorExecution`).
+  claims?: Map<number, RunClaim>;
+  // Items whose run this instance aborted (lost lease, shutdown): if it ends in failure, it goes to failover.
+  interrupted?: Set<number>;
+  // Marker writes in flight (these are made on first use: thousands of jobs mostly never need them).
+  starting?: Set<Promise<unknown>>;
+  stopped = false;
+  leaving = false;
+  private readonly idle: Array<() => void> = [];
+
+  constructor(private readonly facade: JobFacade) {}
+
+  isCurrent(item: number): boolean {
+    return !this.stopped && this.facade.localItems().includes(item);
+  }
+
+  isStreaming(): boolean {
+    return this.facade.config.props[STREAMING_PROCESS_PROP] === 'true';
+  }
+
+  /** Whether items run here or are about to (their markers are being written). */
+  get busy(): boolean {
+    return this.running.size > 0 || (this.starting?.size ?? 0) > 0;
+  }
+
+  setClaim(claim: RunClaim): void {
+    (this.claims ??= new Map()).set(claim.item, claim);
+  }
+
+  /** The claim of the item's run, removed. */
+  takeClaim(item: number): RunClaim | undefined {
+    const claim = this.claims?.get(item);
+    if (claim) {
+      this.claims!.delete(item);
+    }
+    return claim;
+  }
+
+  /** Aborts the `signal` of every running item; those that then fail count as interrupted (failover). */
+  abortRunning(reason: Error): void {
+    this.abortReason = reason;
+    for (const context of this.abortable) {
+      if (context.abort(reason)) {
+        (this.interrupted ??= new Set()).add(context.shardingItem);
+      }
+    }
+  }
+
+  /** Whether the item's run was aborted here (once: the mark is taken). */
+  takeInterrupted(item: number): boolean {
+    return this.interrupted?.delete(item) ?? false;
+  }
+
+  /** Resolves `true` once no item runs here, or `false` after `timeoutMs`. */
+  async waitIdle(timeoutMs: number): Promise<boolean> {
+    if (this.running.size === 0) {
+      return true;
+    }
+    const idle = new Promise<boolean>((resolve) => this.idle.push(() => resolve(true)));
+    if (timeoutMs === Infinity) {
+      return idle;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
+    const outcome = await Promise.race([idle, timedOut]);
+    clearTimeout(timer);
+    return outcome;
+  }
+
+  /** No item runs here any more: wakes those waiting for it. */
+  onIdle(): void {
+    if (this.idle.length > 0) {
+      this.idle.splice(0).forEach((resolve) => resolve());
+    }
+  }
+}

@@ -1,0 +1,2 @@
+export * from './reconcile.service';
+export * from './reconcile.listener';

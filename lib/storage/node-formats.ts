@@ -1,0 +1,41 @@
+import { ID_SEPARATOR } from '../elastic-job.constants';
+
+/** ElasticJob's instance id, `{ip}@-@{pid}` (or any id an application sets, whose part before `@-@` is its ip). */
+export const instanceIdOf = (ip: string, pid: number | string): string => `${ip}${ID_SEPARATOR}${pid}`;
+
+/** The server ip of an instance id (its part before `@-@`). */
+export const ipOf = (instanceId: string): string => instanceId.split(ID_SEPARATOR)[0];
+
+/** ElasticJob's task id, `{jobName}@-@{items}@-@{READY|FAILOVER}@-@{instanceId}`. */
+export const taskIdOf = (
+  jobName: string,
+  items: readonly number[],
+  kind: 'READY' | 'FAILOVER',
+  instanceId: string,
+): string => [jobName, items.join(','), kind, instanceId].join(ID_SEPARATOR);
+
+/** What a `running` marker says: who runs the item, in which ZooKeeper session, for which fire. */
+export interface RunningMarker {
+  instanceId: string;
+  sessionId: string;
+  fireTime: number;
+}
+
+/** The start of a session's markers, `{instanceId} {sessionId} `: the fire time follows. */
+export const runningMarkerPrefix = (instanceId: string, sessionId: string): string => `${instanceId} ${sessionId} `;
+
+/** A marker's data: `{instanceId} {sessionId} {fireTime}`. */
+export const formatRunningMarker = (marker: RunningMarker): string =>
+  `${runningMarkerPrefix(marker.instanceId, marker.sessionId)}${marker.fireTime}`;
+
+/** Reads a marker's data; `undefined` for data this module did not write (ElasticJob writes none). */
+export function parseRunningMarker(data: string | undefined | null): RunningMarker | undefined {
+  const [instanceId, sessionId, fireTime] = (data ?? '').split(' ');
+  return instanceId && sessionId ? { instanceId, sessionId, fireTime: Number(fireTime) || 0 } : undefined;
+}
+
+/** The fire a `misfire` node records; `undefined` for ElasticJob's empty node (a fire found the item running). */
+export function recordedFire(data: string | null | undefined): number | undefined {
+  const fireTime = Number(data);
+  return data && Number.isFinite(fireTime) && fireTime > 0 ? fireTime : undefined;
+}
