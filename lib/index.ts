@@ -2,6 +2,8 @@ export * from './decorators';
 export * from './interfaces';
 export { ElasticJobError, JobConfigurationError, JobOperationError, ModuleOptionsError } from './errors';
 export { ElasticJobModule } from './elastic-job.module';
+export { ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from './elastic-job.constants';
+export type { RegistryCenterFactory } from './elastic-job.runtime';
 export type { JobShardingStrategy } from './sharding';
 export { JobRegistry } from './elastic-job.registry';
 export {

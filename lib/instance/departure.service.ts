@@ -45,16 +45,15 @@ export class DepartureService {
     private readonly instanceId: string,
     private readonly sessionTimeout: () => number,
   ) {
-    const instancesPrefix = `${paths.instances}/`;
-    const leavingPrefix = `${paths.leaderShardingLeaving}/`;
     cache.subscribe(({ type, path, data }) => {
-      if (path.startsWith(instancesPrefix) && type === 'NODE_REMOVED') {
-        const id = path.slice(instancesPrefix.length);
-        if (!cache.has(paths.leaving(id))) {
-          this.record(id, Date.now(), undefined);
+      const departed = type === 'NODE_REMOVED' ? paths.instanceIdOf(path) : undefined;
+      const leaving = departed === undefined ? paths.leavingIdOf(path) : undefined;
+      if (departed !== undefined) {
+        if (!cache.has(paths.leaving(departed))) {
+          this.record(departed, Date.now(), undefined);
         }
-      } else if (path.startsWith(leavingPrefix)) {
-        const id = path.slice(leavingPrefix.length);
+      } else if (leaving !== undefined) {
+        const id = leaving;
         if (type === 'NODE_ADDED') {
           // It is alive and fires until the others reshard: the removal of its node just now was not its session
           // ending (an operator's shutdown removes the node first; the mark follows within milliseconds).

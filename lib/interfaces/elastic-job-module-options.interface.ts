@@ -1,7 +1,7 @@
 import { ModuleMetadata, Type } from '@nestjs/common';
 import { JobConfiguration } from './job-configuration.interface';
 import { JobErrorHandler } from './job-error-handler.interface';
-import type { JobShardingStrategy } from '../sharding/strategy';
+import type { JobShardingStrategy } from './job-sharding-strategy.interface';
 
 /** Connection to the ZooKeeper ensemble (ElasticJob's `ZookeeperConfiguration`). */
 export interface RegistryCenterOptions {

@@ -4,3 +4,4 @@ export * from './job-error-handler.interface';
 export * from './sharding-context.interface';
 export * from './dataflow-job.interface';
 export * from './job-operations.interface';
+export * from './job-sharding-strategy.interface';

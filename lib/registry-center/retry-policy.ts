@@ -2,7 +2,6 @@ import { registryUnreachable } from '../elastic-job.messages';
 import { RegistryCenterOptions } from '../interfaces';
 import { sleep } from '../utils';
 import { hasCode, RegistryCenterError, RETRYABLE_CODES } from './registry-center.error';
-import type { SessionKeeper } from './session-keeper';
 import type { ZookeeperSession } from './zookeeper-session';
 
 /** ElasticJob's `ZookeeperConfiguration` defaults. */
@@ -76,11 +75,17 @@ export async function connectWithinLimit(
   }
 }
 
+/** Where the retried operations run: the session kept current (`SessionKeeper`). */
+export interface SessionSource {
+  readonly session?: ZookeeperSession;
+  withSession<T>(operation: (session: ZookeeperSession) => Promise<T>): Promise<T>;
+}
+
 /** Runs operations in the kept session, retrying connection-level failures with back-off (`maxRetries` times). */
 export class RetryPolicy {
   constructor(
     private readonly options: ResolvedOptions,
-    private readonly keeper: SessionKeeper,
+    private readonly keeper: SessionSource,
     private readonly isClosed: () => boolean,
   ) {}
 

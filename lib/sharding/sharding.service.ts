@@ -56,13 +56,12 @@ export class ShardingService {
     this.flagPath = paths.leaderShardingNecessary;
     this.flagCtime = cache.getStat(this.flagPath)?.ctime;
     this.cachedEpoch = cache.get(this.shardingPath);
-    const prefix = `${paths.sharding}/`;
     cache.subscribe((event) => {
       if (event.path === this.flagPath) {
         this.flagCtime = event.type === 'NODE_REMOVED' ? undefined : cache.getStat(this.flagPath)?.ctime;
       } else if (event.path === this.shardingPath) {
         this.cachedEpoch = event.type === 'NODE_REMOVED' ? undefined : event.data;
-      } else if (event.path.startsWith(prefix) && event.path.endsWith('/disabled')) {
+      } else if (paths.isItemSwitch(event.path)) {
         this.items = undefined;
       }
     });

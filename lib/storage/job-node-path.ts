@@ -37,6 +37,13 @@ export class JobNodePath {
   isInstanceNode(path: string): boolean {
     return isChildOf(path, this.instances);
   }
+  /** The instance id of an instance's node, or of a leaving mark (`leader/sharding/leaving/{id}`); else `undefined`. */
+  instanceIdOf(path: string): string | undefined {
+    return this.isInstanceNode(path) ? path.slice(this.instances.length + 1) : undefined;
+  }
+  leavingIdOf(path: string): string | undefined {
+    return isChildOf(path, this.leaderShardingLeaving) ? path.slice(this.leaderShardingLeaving.length + 1) : undefined;
+  }
   isServerNode(path: string): boolean {
     return isChildOf(path, this.servers);
   }

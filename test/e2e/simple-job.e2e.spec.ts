@@ -1,15 +1,18 @@
 import { Injectable, INestApplicationContext, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { NestFactory } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
 import { parse } from 'yaml';
 import {
   DataflowJob,
+  ELASTIC_JOB_REGISTRY_CENTER_FACTORY,
   ElasticDataflowJob,
   ElasticJob,
   ElasticJobModule,
   JobErrorHandler,
   JobRegistry,
   JobShardingStrategy,
+  RegistryCenterFactory,
   ShardingContext,
   ZookeeperRegistryCenter,
 } from '../../lib';
@@ -128,6 +131,36 @@ describe('@ElasticJob on one instance', () => {
       expect(await rc.getChildren('/settle/instances')).toEqual([]);
     } finally {
       await rc.close();
+    }
+  });
+
+  it('builds its registry center through ELASTIC_JOB_REGISTRY_CENTER_FACTORY, which a testing module overrides', async () => {
+    const asked: string[] = [];
+    const elsewhere = `${namespace}-elsewhere`;
+    const factory: RegistryCenterFactory = (options) => {
+      asked.push(options.namespace);
+      return new ZookeeperRegistryCenter({ ...options, namespace: elsewhere });
+    };
+    const moduleRef = await Test.createTestingModule({
+      imports: [ElasticJobModule.forRoot({ registryCenter: registryOptions() })],
+      providers: [SettlementJobs],
+    })
+      .overrideProvider(ELASTIC_JOB_REGISTRY_CENTER_FACTORY)
+      .useValue(factory)
+      .compile();
+    moduleRef.useLogger(['error']);
+    apps.push(await moduleRef.init());
+
+    await waitFor(() => log.fires('settle') >= 2, 10_000, '2 fires');
+    expect(asked).toEqual([namespace]);
+    const chosen = new ZookeeperRegistryCenter({ serverLists: zk.connectString, namespace: elsewhere });
+    await chosen.connect();
+    const configured = await inspector();
+    try {
+      expect(await chosen.exists('/settle/config')).toBe(true);
+      expect(await configured.exists('/settle/config')).toBe(false);
+    } finally {
+      await Promise.all([chosen.close(), configured.close()]);
     }
   });
 

@@ -1,4 +1,4 @@
-import { JobShardingStrategy } from './job-sharding-strategy.interface';
+import { JobShardingStrategy } from '../../interfaces';
 
 /**
  * ElasticJob's `AVG_ALLOCATION` (the default): with `n` instances, instance `i` gets the contiguous block

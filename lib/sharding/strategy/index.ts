@@ -1,9 +1,9 @@
 import { AverageAllocationShardingStrategy } from './average-allocation.strategy';
-import { JobShardingStrategy } from './job-sharding-strategy.interface';
+import { JobShardingStrategy } from '../../interfaces';
 import { OdevityShardingStrategy } from './odevity.strategy';
 import { RoundRobinShardingStrategy } from './round-robin.strategy';
 
-export * from './job-sharding-strategy.interface';
+export type { JobShardingStrategy } from '../../interfaces';
 export * from './java-string-hash';
 export * from './average-allocation.strategy';
 export * from './odevity.strategy';

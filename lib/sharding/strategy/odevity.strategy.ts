@@ -1,6 +1,6 @@
 import { AverageAllocationShardingStrategy } from './average-allocation.strategy';
 import { javaStringHashCode } from './java-string-hash';
-import { JobShardingStrategy } from './job-sharding-strategy.interface';
+import { JobShardingStrategy } from '../../interfaces';
 
 /**
  * ElasticJob's `ODEVITY`: if the Java `hashCode` of the job name is even (zero and negative even values included),

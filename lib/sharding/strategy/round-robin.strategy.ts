@@ -1,6 +1,6 @@
 import { AverageAllocationShardingStrategy } from './average-allocation.strategy';
 import { javaStringHashCode } from './java-string-hash';
-import { JobShardingStrategy } from './job-sharding-strategy.interface';
+import { JobShardingStrategy } from '../../interfaces';
 
 /**
  * ElasticJob's `ROUND_ROBIN`: the instance list is rotated left by `offset = abs(hashCode(jobName)) % n` (the
