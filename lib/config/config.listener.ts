@@ -1,7 +1,7 @@
 import { logger } from '../elastic-job.logger';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { TreeCache } from '../registry-center';
-import { JobNodePath } from '../storage';
+import { TreeCacheEvent } from '../registry-center';
+import { JobNodePath, RegistryEventListener } from '../storage';
 import { ConfigService } from './config.service';
 
 /** What follows a configuration change: the new configuration and the one it replaced. */
@@ -19,28 +19,20 @@ export interface ConfigOwner {
  * applied live, and the rooms that follow it react (the timer, the server switch, the reshard flag). A configuration
  * that does not validate is refused and the previous one kept.
  */
-export class ConfigListener {
-  private readonly reactions: ConfigReaction[] = [];
-
+export class ConfigListener implements RegistryEventListener {
   constructor(
     private readonly configService: ConfigService,
     private readonly paths: JobNodePath,
     private readonly local: ResolvedJobConfiguration,
     private readonly owner: ConfigOwner,
+    /** What follows an applied change (the timer, the server switch, the reshard flag). */
+    private readonly reaction: { onConfigChange: ConfigReaction },
   ) {}
 
-  /** Adds a reaction to every applied change, after those added before. */
-  onChange(reaction: ConfigReaction): void {
-    this.reactions.push(reaction);
-  }
-
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => {
-      if (event.path === this.paths.config && event.type === 'NODE_UPDATED' && event.data !== undefined) {
-        this.apply(event.data);
-      }
-    });
+  onEvent(event: TreeCacheEvent): void {
+    if (event.path === this.paths.config && event.type === 'NODE_UPDATED' && event.data !== undefined) {
+      this.apply(event.data);
+    }
   }
 
   private apply(data: string): void {
@@ -49,7 +41,7 @@ export class ConfigListener {
       const previous = this.owner.config;
       const config = this.configService.parse(data, this.local);
       this.owner.update(config);
-      this.reactions.forEach((reaction) => reaction(config, previous));
+      this.reaction.onConfigChange(config, previous);
       logger.log(`Job "${name}": configuration changed in the registry; applied`);
     } catch (error) {
       logger.error(

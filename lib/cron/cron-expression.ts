@@ -86,8 +86,22 @@ export function compileCron(cron: string, zone?: string): CompiledCron {
  * unset or unknown). The validator has refused unknown zones already.
  */
 export function compileJobCron(cron: string, timeZone: string | undefined): CompiledCron {
-  return compileCron(cron, timeZone ? (normalizeTimeZone(timeZone) ?? undefined) : undefined);
+  const key = `${cron}\n${timeZone ?? ''}`;
+  let compiled = compiledJobCrons.get(key);
+  if (!compiled) {
+    compiled = compileCron(cron, timeZone ? (normalizeTimeZone(timeZone) ?? undefined) : undefined);
+    if (compiledJobCrons.size >= MAX_COMPILED_JOB_CRONS) {
+      compiledJobCrons.delete(compiledJobCrons.keys().next().value!);
+    }
+    compiledJobCrons.set(key, compiled);
+  }
+  return compiled;
 }
+
+// A compiled cron keeps no state between calls, so jobs with the same cron and zone share one (thousands of jobs on a
+// few crons: a compiled expression costs about 1 KB). Bounded: the oldest goes first.
+const MAX_COMPILED_JOB_CRONS = 1_024;
+const compiledJobCrons = new Map<string, CompiledCron>();
 
 const HOUR_MS = 3_600_000;
 

@@ -45,8 +45,7 @@ export class CronTimer {
       this.enqueue(group, Date.now());
       this.arm();
     }
-    // The remover keeps the group and its key only: every job compiles its own cron, and only the group's first
-    // compiled expression is worth keeping in memory.
+    // The remover keeps the group and its key only, not the task's compiled expression.
     const owner = group;
     const key = cron.key;
     return () => {

@@ -1,6 +1,6 @@
 import { inBackground } from '../elastic-job.logger';
-import { TreeCache, TreeCacheEvent } from '../registry-center';
-import { isTopologyChange, JobNodePath } from '../storage';
+import { TreeCacheEvent } from '../registry-center';
+import { isTopologyChange, JobNodePath, RegistryEventListener } from '../storage';
 import { LeaderService } from './leader.service';
 
 /** What the election needs of the job. */
@@ -17,18 +17,13 @@ export interface ElectionActions {
  * switched off gives the leadership up, and an instance that sees a change of instances or servers with no leader
  * tries too.
  */
-export class ElectionListener {
+export class ElectionListener implements RegistryEventListener {
   constructor(
     private readonly leader: LeaderService,
     private readonly paths: JobNodePath,
     private readonly ownInstancePath: string,
     private readonly actions: ElectionActions,
   ) {}
-
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => this.onEvent(event));
-  }
 
   /** Tries to lead; resolves whether this instance leads now. */
   async elect(): Promise<boolean> {
@@ -42,7 +37,7 @@ export class ElectionListener {
     return elected;
   }
 
-  private onEvent(event: TreeCacheEvent): void {
+  onEvent(event: TreeCacheEvent): void {
     const { paths, leader, actions } = this;
     const name = paths.jobName;
     if (event.path === paths.leaderElectionInstance) {

@@ -1,5 +1,5 @@
-import { TreeCache } from '../registry-center';
-import { JobNodePath } from '../storage';
+import { TreeCacheEvent } from '../registry-center';
+import { JobNodePath, RegistryEventListener } from '../storage';
 
 /** What the job does when a run ends anywhere. */
 export interface ExecutionActions {
@@ -13,20 +13,17 @@ export interface ExecutionActions {
  * An item's `running` marker went (its run ended, here or on another instance): a fire it missed meanwhile may run
  * now, and so may a failover run that waited for it.
  */
-export class ExecutionListener {
+export class ExecutionListener implements RegistryEventListener {
   constructor(
     private readonly paths: JobNodePath,
     private readonly actions: ExecutionActions,
   ) {}
 
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => {
-      const item = event.type === 'NODE_REMOVED' ? this.paths.runningItemOf(event.path) : undefined;
-      if (item !== undefined) {
-        this.actions.runMisfire(item);
-        this.actions.claimFailover();
-      }
-    });
+  onEvent(event: TreeCacheEvent): void {
+    const item = event.type === 'NODE_REMOVED' ? this.paths.runningItemOf(event.path) : undefined;
+    if (item !== undefined) {
+      this.actions.runMisfire(item);
+      this.actions.claimFailover();
+    }
   }
 }

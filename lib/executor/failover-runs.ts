@@ -10,7 +10,7 @@ const FAILOVER_WAIT_MS = 5_000;
 /** What failover runs need of the executor. */
 export interface FailoverActions {
   /** Runs a claimed item as `FAILOVER` (its claim is in the run state). */
-  run(config: ResolvedJobConfiguration, item: number, fireTime: number): void;
+  runFailedOver(config: ResolvedJobConfiguration, item: number, fireTime: number): void;
   /** Frees an item locally. */
   release(item: number): void;
 }
@@ -107,7 +107,7 @@ export class FailoverRuns {
       }
       state.setClaim(claim);
       logger.log(`Job "${config.name}": item ${item} failed over to this instance`);
-      this.actions.run(config, item, claim.fireTime);
+      this.actions.runFailedOver(config, item, claim.fireTime);
       return;
     }
   }

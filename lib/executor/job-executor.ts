@@ -1,10 +1,10 @@
 import type { ExecutionSource, ResolvedJobConfiguration } from '../interfaces';
-import { FailoverRuns } from './failover-runs';
+import { FailoverActions, FailoverRuns } from './failover-runs';
 import type { JobFacade } from './job-facade';
-import { MisfireRuns } from './misfire-runs';
+import { MisfireActions, MisfireRuns } from './misfire-runs';
 import { ItemPipeline, PipelineStages } from './pipeline/item-pipeline';
 import { RunMarking } from './run-marking';
-import { RunState } from './run-state';
+import { ItemOwner, RunState } from './run-state';
 import { logger } from '../elastic-job.logger';
 
 const DONE: Promise<void> = Promise.resolve();
@@ -25,12 +25,13 @@ const SWITCH_OFF_GRACE_MS = 5_000;
  * The path from the timer to the handler is synchronous and allocates little: with thousands of jobs on one cron,
  * every microsecond spent here is lateness for the jobs dispatched after it.
  */
-export class JobExecutor {
+export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   private readonly state: RunState;
   private readonly pipeline: ItemPipeline;
-  private readonly misfires: MisfireRuns;
-  private readonly failovers: FailoverRuns;
-  private readonly marking: RunMarking;
+  // Made on first use: most jobs never miss a fire, fail over, or (without monitorExecution) write a marker.
+  private misfireRuns?: MisfireRuns;
+  private failoverRuns?: FailoverRuns;
+  private runMarking?: RunMarking;
   // A trigger that came while items of this job ran here: run once when they have all ended.
   private pendingTrigger = false;
 
@@ -39,16 +40,19 @@ export class JobExecutor {
     stages: PipelineStages,
   ) {
     this.state = new RunState(facade);
-    this.pipeline = new ItemPipeline(facade, this.state, stages, (item) => this.release(item));
-    this.misfires = new MisfireRuns(facade, this.state, {
-      start: (config, items, fireTime, source) => this.report(config, this.start(config, items, fireTime, source)),
-      onTimer: (fireTime, missed) => this.onTimer(fireTime, missed),
-    });
-    this.marking = new RunMarking(facade, this.state, this.pipeline, this.misfires, (item) => this.release(item));
-    this.failovers = new FailoverRuns(facade, this.state, {
-      run: (config, item, fireTime) => this.report(config, this.pipeline.run(config, [item], fireTime, 'FAILOVER')),
-      release: (item) => this.release(item),
-    });
+    this.pipeline = new ItemPipeline(facade, this.state, stages, this);
+  }
+
+  private get misfires(): MisfireRuns {
+    return (this.misfireRuns ??= new MisfireRuns(this.facade, this.state, this));
+  }
+
+  private get failovers(): FailoverRuns {
+    return (this.failoverRuns ??= new FailoverRuns(this.facade, this.state, this));
+  }
+
+  private get marking(): RunMarking {
+    return (this.runMarking ??= new RunMarking(this.facade, this.state, this.pipeline, this.misfires, this));
   }
 
   /** Items of this job running on this instance now. */
@@ -88,11 +92,11 @@ export class JobExecutor {
           logger.warn(
             `Job "${config.name}": the fire of ${new Date(fireTime).toISOString()} came after a newer assignment; skipped`,
           );
-          this.misfires.adoptRecordedFires();
+          this.adoptRecordedFires();
           return DONE;
         }
         const run = this.fireItems(fireTime, source) ?? DONE;
-        this.misfires.adoptRecordedFires();
+        this.adoptRecordedFires();
         return run;
       };
       return facade.prepareFire(fireTime).then(runAfterSharding, (error) => {
@@ -123,12 +127,14 @@ export class JobExecutor {
 
   /** Runs an item's missed fires if it is free (another instance's marker of it went). */
   runMisfire(item: number): void {
-    this.misfires.run(item);
+    this.misfireRuns?.run(item);
   }
 
   /** Claims a queued failover item if this instance is idle. */
   claimFailover(): void {
-    this.failovers.claim();
+    if (this.failoverRuns || this.facade.config.failover) {
+      this.failovers.claim();
+    }
   }
 
   /**
@@ -141,13 +147,13 @@ export class JobExecutor {
       return;
     }
     await facade.refreshAssignment();
-    this.misfires.adoptRecordedFires();
+    this.adoptRecordedFires();
   }
 
   /** As the leader, reshards between fires when it may (`ShardingService.reshardBetweenFires`). */
   async reshardBetweenFires(nextFire: number | undefined): Promise<void> {
     if (!this.state.stopped && (await this.facade.reshardBetweenFires(nextFire))) {
-      this.misfires.adoptRecordedFires();
+      this.adoptRecordedFires();
     }
   }
 
@@ -161,8 +167,8 @@ export class JobExecutor {
       this.state.abortReason = undefined;
     }
     this.pipeline.releaseLeftovers();
-    this.misfires.onLeaseBack();
-    this.failovers.claim();
+    this.misfireRuns?.onLeaseBack();
+    this.claimFailover();
   }
 
   /** A new session replaced an expired one: clean up after the old one's runs. */
@@ -172,7 +178,7 @@ export class JobExecutor {
 
   /** What was missed in an earlier session is not run in this one (`MisfireRuns.resetForNewSession`). */
   resetForNewSession(): void {
-    this.misfires.resetForNewSession();
+    this.misfireRuns?.resetForNewSession();
   }
 
   /** Before this instance leaves gracefully: its runs are handed over (`FailoverRuns.handOverOnLeave`). */
@@ -210,7 +216,7 @@ export class JobExecutor {
 
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
-    const { facade, state, misfires } = this;
+    const { facade, state } = this;
     const config = facade.config;
     if (state.stopped || !this.mayFire(fireTime)) {
       return undefined;
@@ -222,9 +228,9 @@ export class JobExecutor {
       const free: number[] = [];
       for (const item of assigned) {
         if (state.running.has(item)) {
-          misfires.missed(config, item, fireTime);
+          this.misfires.missed(config, item, fireTime);
         } else if (monitored && facade.isRunningElsewhere(item)) {
-          misfires.missedElsewhere(config, item, fireTime);
+          this.misfires.missedElsewhere(config, item, fireTime);
         } else {
           free.push(item);
         }
@@ -246,7 +252,7 @@ export class JobExecutor {
     for (const item of items) {
       this.state.running.add(item);
       if (source === 'MISFIRE') {
-        this.misfires.started(item);
+        this.misfireRuns?.started(item);
       }
     }
     return config.monitorExecution
@@ -262,12 +268,30 @@ export class JobExecutor {
     );
   }
 
+  /** Missed fires a reshard recorded for this instance's items run once each (`MisfireRuns.adoptRecordedFires`). */
+  private adoptRecordedFires(): void {
+    const recorded = this.facade.takeRecordedFires();
+    if (recorded) {
+      this.misfires.adoptRecordedFires(recorded);
+    }
+  }
+
+  /** Starts items outside a fire (a misfire run), reporting a failed execution. */
+  startItems(config: ResolvedJobConfiguration, items: number[], fireTime: number, source: ExecutionSource): void {
+    this.report(config, this.start(config, items, fireTime, source));
+  }
+
+  /** Runs a failed-over item whose claim is in the run state. */
+  runFailedOver(config: ResolvedJobConfiguration, item: number, fireTime: number): void {
+    this.report(config, this.pipeline.run(config, [item], fireTime, 'FAILOVER'));
+  }
+
   /** Frees an item locally, so that the next fire may run it again; then its missed fires, then failover. */
-  private release(item: number): void {
+  release(item: number): void {
     const { state } = this;
     state.running.delete(item);
-    if (this.misfires.has(item)) {
-      setImmediate(() => this.misfires.run(item));
+    if (this.misfireRuns?.has(item)) {
+      setImmediate(() => this.runMisfire(item));
     }
     if (state.running.size === 0) {
       state.onIdle();
@@ -276,7 +300,7 @@ export class JobExecutor {
         setImmediate(() => this.trigger(Date.now()));
       }
       if (this.facade.config.failover) {
-        setImmediate(() => this.failovers.claim());
+        setImmediate(() => this.claimFailover());
       }
     }
   }

@@ -12,7 +12,7 @@ interface LeaseMissedFire {
 
 /** What the misfire runs need of the executor. */
 export interface MisfireActions {
-  start(config: ResolvedJobConfiguration, items: number[], fireTime: number, source: ExecutionSource): void;
+  startItems(config: ResolvedJobConfiguration, items: number[], fireTime: number, source: ExecutionSource): void;
   /** The timer's entry: the fire, reported when it fails. */
   onTimer(fireTime: number, missed: boolean): void;
 }
@@ -80,10 +80,9 @@ export class MisfireRuns {
    * Missed fires that a reshard recorded for items this instance now owns (their owner was gone when they were due,
    * and nobody started them): each runs once, as a misfire, as soon as the item is free.
    */
-  adoptRecordedFires(): void {
-    const recorded = this.facade.takeRecordedFires();
+  adoptRecordedFires(recorded: ReadonlyMap<number, number>): void {
     const config = this.facade.config;
-    if (!recorded || !config.misfire) {
+    if (!config.misfire) {
       return;
     }
     for (const [item, fireTime] of recorded) {
@@ -118,7 +117,7 @@ export class MisfireRuns {
     if (!config.misfire || !facade.localItems().includes(item)) {
       return;
     }
-    this.actions.start(config, [item], fireTime, 'MISFIRE');
+    this.actions.startItems(config, [item], fireTime, 'MISFIRE');
   }
 
   /** The lease is back: the fire missed meanwhile, then the items whose fires were missed. */

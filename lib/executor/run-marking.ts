@@ -3,7 +3,7 @@ import type { ExecutionSource, ResolvedJobConfiguration } from '../interfaces';
 import type { JobFacade, RunClaim } from './job-facade';
 import type { MisfireRuns } from './misfire-runs';
 import type { ItemPipeline } from './pipeline';
-import type { RunState } from './run-state';
+import type { ItemOwner, RunState } from './run-state';
 
 /**
  * The stage of a fire with `monitorExecution`: the items' `running` markers are written before they start, and only
@@ -16,7 +16,7 @@ export class RunMarking {
     private readonly state: RunState,
     private readonly pipeline: ItemPipeline,
     private readonly misfires: MisfireRuns,
-    private readonly release: (item: number) => void,
+    private readonly owner: ItemOwner,
   ) {}
 
   /** Marks the items running, then runs those it could mark; the others miss the fire here. */
@@ -33,7 +33,7 @@ export class RunMarking {
     try {
       claims = await registering;
     } catch (error) {
-      items.forEach((item) => this.release(item));
+      items.forEach((item) => this.owner.release(item));
       if (hasCode(error, 'SESSION_CHANGED')) {
         // The session expired while the markers were written: this fire is missed here.
         items.forEach((item) => misfires.missed(config, item, fireTime));
@@ -47,7 +47,7 @@ export class RunMarking {
       // The lease ran out while the markers were written (a slow or lost connection): start nothing.
       facade.registerComplete(claims).catch(() => undefined);
       items.forEach((item) => {
-        this.release(item);
+        this.owner.release(item);
         misfires.missed(config, item, fireTime);
       });
       return;
@@ -56,7 +56,7 @@ export class RunMarking {
     const claimed = claims.map((claim) => claim.item);
     for (const item of items.filter((item) => !claimed.includes(item))) {
       // Marked by another instance meanwhile: this fire is missed for it, unless that run is of this fire.
-      this.release(item);
+      this.owner.release(item);
       misfires.missedElsewhere(config, item, fireTime);
     }
     return this.pipeline.run(config, claimed, fireTime, source);

@@ -2,6 +2,11 @@ import { STREAMING_PROCESS_PROP } from '../elastic-job.constants';
 import type { JobFacade, RunClaim } from './job-facade';
 import type { AbortRegistry, ItemShardingContext } from './sharding-context';
 
+/** Who frees an item locally when its run is over here (the executor). */
+export interface ItemOwner {
+  release(item: number): void;
+}
+
 /**
  * What one job runs on this instance now, shared by the executor's parts: the running items and the markers of their
  * runs, the contexts that can be aborted, the writes of markers in flight, and whether the job stops or leaves.

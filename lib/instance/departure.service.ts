@@ -1,5 +1,5 @@
 import { ResolvedJobConfiguration } from '../interfaces';
-import { ignoring, LEASE_FRACTION, RegistryCenter, TreeCache } from '../registry-center';
+import { ignoring, LEASE_FRACTION, RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import { CompiledCron, compileJobCron, latestFireBetween } from '../cron';
 import { ExecutionService } from '../execution';
 import { JobNodePath } from '../storage';
@@ -43,28 +43,29 @@ export class DepartureService {
     private readonly paths: JobNodePath,
     private readonly execution: ExecutionService,
     private readonly instanceId: string,
-    private readonly sessionTimeout: () => number,
-  ) {
-    cache.subscribe(({ type, path, data }) => {
-      const departed = type === 'NODE_REMOVED' ? paths.instanceIdOf(path) : undefined;
-      const leaving = departed === undefined ? paths.leavingIdOf(path) : undefined;
-      if (departed !== undefined) {
-        if (!cache.has(paths.leaving(departed))) {
-          this.record(departed, Date.now(), undefined);
-        }
-      } else if (leaving !== undefined) {
-        const id = leaving;
-        if (type === 'NODE_ADDED') {
-          // It is alive and fires until the others reshard: the removal of its node just now was not its session
-          // ending (an operator's shutdown removes the node first; the mark follows within milliseconds).
-          const explained = Date.now() - MARK_FOLLOWS_MS;
-          this.keep(id, (departure) => departure.seenAt < explained);
-        } else if (type === 'NODE_REMOVED') {
-          const now = Date.now();
-          this.record(id, now, Math.min(now, Number(data) || now));
-        }
+    private readonly session: { readonly sessionTimeout: number },
+  ) {}
+
+  /** Notes departures from the cache's events (before the rooms' listeners see them). */
+  onEvent({ type, path, data }: TreeCacheEvent): void {
+    const { cache, paths } = this;
+    const departed = type === 'NODE_REMOVED' ? paths.instanceIdOf(path) : undefined;
+    const id = departed === undefined ? paths.leavingIdOf(path) : undefined;
+    if (departed !== undefined) {
+      if (!cache.has(paths.leaving(departed))) {
+        this.record(departed, Date.now(), undefined);
       }
-    });
+    } else if (id !== undefined) {
+      if (type === 'NODE_ADDED') {
+        // It is alive and fires until the others reshard: the removal of its node just now was not its session
+        // ending (an operator's shutdown removes the node first; the mark follows within milliseconds).
+        const explained = Date.now() - MARK_FOLLOWS_MS;
+        this.keep(id, (departure) => departure.seenAt < explained);
+      } else if (type === 'NODE_REMOVED') {
+        const now = Date.now();
+        this.record(id, now, Math.min(now, Number(data) || now));
+      }
+    }
   }
 
   /**
@@ -79,7 +80,7 @@ export class DepartureService {
     if (seen.length === 0) {
       return undefined;
     }
-    const silent = this.sessionTimeout() * (monitorExecution ? 1 : 1 - LEASE_FRACTION);
+    const silent = this.session.sessionTimeout * (monitorExecution ? 1 : 1 - LEASE_FRACTION);
     return Math.min(...seen.map(({ seenAt, since }) => since ?? seenAt - silent));
   }
 

@@ -1,5 +1,5 @@
-import { RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
-import { JobNodePath } from '../storage';
+import { RegistryCenter, TreeCacheEvent } from '../registry-center';
+import { JobNodePath, RegistryEventListener } from '../storage';
 import { logger } from '../elastic-job.logger';
 
 /** What the job does when its instance node says it must stop here. */
@@ -15,7 +15,7 @@ export interface ShutdownActions {
  * This instance's node of one job (`instances/{instanceId}`): removed by an operator while the session lives, the job
  * shuts down here (as ElasticJob's tools do it); written by another session, another instance has this one's id.
  */
-export class ShutdownListener {
+export class ShutdownListener implements RegistryEventListener {
   private readonly instancePath: string;
   private idYielded = false;
 
@@ -33,15 +33,12 @@ export class ShutdownListener {
     return path === this.instancePath;
   }
 
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => {
-      if (event.path === this.instancePath) {
-        this.onInstanceChanged(event.type).catch((error) =>
-          logger.warn(`Job "${this.paths.jobName}": shutting the job down failed: ${error}`),
-        );
-      }
-    });
+  onEvent(event: TreeCacheEvent): void {
+    if (event.path === this.instancePath) {
+      this.onInstanceChanged(event.type).catch((error) =>
+        logger.warn(`Job "${this.paths.jobName}": shutting the job down failed: ${error}`),
+      );
+    }
   }
 
   /**

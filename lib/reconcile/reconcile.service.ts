@@ -2,7 +2,7 @@ import { logger } from '../elastic-job.logger';
 import { LeaderService } from '../election';
 import { FailoverService } from '../failover';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { TreeCache } from '../registry-center';
+import { TreeCache, RegistryCenter } from '../registry-center';
 import { StaleServerService } from '../server';
 import { ShardingService } from '../sharding';
 import { JobNodePath } from '../storage';
@@ -10,8 +10,9 @@ import { TriggerService } from '../trigger';
 
 /** What the leader's look needs of the job. */
 export interface ReconcileContext {
-  readonly config: () => ResolvedJobConfiguration;
-  readonly isStopping: () => boolean;
+  /** The configuration in force. */
+  readonly configuration: ResolvedJobConfiguration;
+  isStopping(): boolean;
 }
 
 /**
@@ -25,12 +26,12 @@ export class ReconcileService {
   private lastReconcile = Date.now();
 
   constructor(
+    private readonly registry: RegistryCenter,
     private readonly cache: TreeCache,
     private readonly paths: JobNodePath,
     private readonly leader: LeaderService,
     private readonly sharding: ShardingService,
     private readonly failover: FailoverService,
-    private readonly triggers: TriggerService,
     private readonly staleServers: StaleServerService,
     private readonly context: ReconcileContext,
   ) {}
@@ -52,9 +53,9 @@ export class ReconcileService {
     this.sweeping = (async () => {
       do {
         this.sweepAgain = false;
-        const config = context.config();
+        const config = context.configuration;
         await this.failover.recoverCrashed(config.failover && config.monitorExecution);
-        await this.triggers.removeStale();
+        await new TriggerService(this.registry, this.paths).removeStale();
         await this.staleServers.removeStale();
       } while (this.sweepAgain && !context.isStopping());
     })()
@@ -64,7 +65,7 @@ export class ReconcileService {
 
   /** Called about every minute: the reconcile when `reconcileIntervalMinutes` has passed. */
   reconcileIfDue(now: number): void {
-    const minutes = this.context.config().reconcileIntervalMinutes;
+    const minutes = this.context.configuration.reconcileIntervalMinutes;
     if (minutes > 0 && now - this.lastReconcile >= minutes * 60_000) {
       this.lastReconcile = now;
       this.reconcile().catch((error) => logger.warn(`Job "${this.paths.jobName}": reconcile failed: ${error}`));
@@ -85,7 +86,7 @@ export class ReconcileService {
       return;
     }
     const available = new Set(this.sharding.availableInstances());
-    for (let item = 0; item < this.context.config().shardingTotalCount; item++) {
+    for (let item = 0; item < this.context.configuration.shardingTotalCount; item++) {
       const owner = this.cache.get(this.paths.shardingInstance(item));
       if (available.size > 0 && (owner === undefined || !available.has(owner))) {
         logger.warn(

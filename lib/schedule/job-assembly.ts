@@ -1,20 +1,23 @@
 import { ClockGuard, ClockService } from '../clock';
-import { KnownTypes } from '../config';
+import { KnownTypes, ConfigService, ConfigListener } from '../config';
 import { CronTimer } from '../cron';
-import { ElectionListener, LeaderService } from '../election';
-import { ExecutionService } from '../execution';
-import { JobEventBus, JobExecutor, JobItemExecutor } from '../executor';
-import { FailoverService } from '../failover';
-import { DepartureService, InstanceIdentity, InstanceService } from '../instance';
+import { ElectionListener, LeaderService, ElectionActions } from '../election';
+import { ExecutionService, ExecutionListener } from '../execution';
+import { JobEventBus, JobExecutor, JobItemExecutor, ExecutionHook } from '../executor';
+import { FailoverService, FailoverListener } from '../failover';
+import { DepartureService, InstanceIdentity, InstanceService, ShutdownActions, ShutdownListener } from '../instance';
 import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
-import { ReconcileService } from '../reconcile';
+import { ReconcileService, ReconcileContext, ReconcileListener } from '../reconcile';
 import { RegistryCenter, TreeCache } from '../registry-center';
 import { ServerListener, ServerRetention, ServerService, StaleServerService } from '../server';
-import { JobShardingStrategy, ReshardService, ShardingService } from '../sharding';
-import { JobNodePath } from '../storage';
-import { TriggerService } from '../trigger';
+import { JobShardingStrategy, ReshardService, ShardingService, ShardingListener, ShardingActions } from '../sharding';
+import { JobNodePath, RegistryEventListener } from '../storage';
+import { TriggerActions, TriggerListener } from '../trigger';
 import { LeavingJob } from './job-hand-over';
 import { LiteJobFacade } from './lite-job-facade';
+
+// No job has hooks yet: one empty list for all.
+const NO_HOOKS: readonly ExecutionHook[] = Object.freeze([]);
 
 /** What every job of an application shares. */
 export interface JobSchedulerContext {
@@ -39,7 +42,16 @@ export interface StartedJob extends LeavingJob {
   readonly election: ElectionListener;
   readonly reconcile: ReconcileService;
   readonly servers: ServerListener;
-  readonly unsubscribe: Array<() => void>;
+  readonly shardingListener: ShardingListener;
+  /** Every room's listener of the job's cache, in the order their reactions to one event run. */
+  readonly listeners: readonly RegistryEventListener[];
+}
+
+/** What the rooms' listeners ask of the job's scheduler. */
+export interface JobActions
+  extends TriggerActions, ShutdownActions, ElectionActions, ShardingActions, ReconcileContext {
+  /** The configuration changed in the registry and was applied (`ConfigListener`). */
+  onConfigChange(config: ResolvedJobConfiguration, previous: ResolvedJobConfiguration): void;
 }
 
 /** What a job is assembled from once its nodes are written and its cache is loaded. */
@@ -48,21 +60,23 @@ export interface JobParts {
   readonly paths: JobNodePath;
   readonly cache: TreeCache;
   readonly config: ResolvedJobConfiguration;
+  readonly local: ResolvedJobConfiguration;
+  readonly configService: ConfigService;
   readonly instance: InstanceService;
   readonly itemExecutor: JobItemExecutor;
   readonly clockGuard: ClockGuard;
-  readonly isStopping: () => boolean;
+  readonly triggers: TriggerListener;
+  readonly actions: JobActions;
 }
 
-/** Builds a started job's services over its cache, its facade and its executor. */
+/** Builds a started job's services over its cache, its facade, its executor and its rooms' listeners. */
 export function assembleJob(part: JobParts): StartedJob {
-  const { context, paths, cache, config, instance, isStopping } = part;
+  const { context, paths, cache, config, instance, actions } = part;
   const { registry, identity } = context;
   const { instanceId } = identity;
   const leader = new LeaderService(registry, cache, paths, identity);
   const execution = new ExecutionService(registry, cache, paths, instanceId);
-  const timeout = () => registry.sessionTimeout;
-  const departures = new DepartureService(registry, cache, paths, execution, instanceId, timeout);
+  const departures = new DepartureService(registry, cache, paths, execution, instanceId, registry);
   const sharding = new ShardingService(registry, cache, paths, identity, execution, departures);
   const reshard = new ReshardService(registry, cache, paths, identity, leader, sharding, departures);
   const failover = new FailoverService(registry, cache, paths, instanceId);
@@ -74,39 +88,44 @@ export function assembleJob(part: JobParts): StartedJob {
     { clock: part.clockGuard, shardingStrategies },
     config,
   );
-  const executor = new JobExecutor(facade, { itemExecutor: part.itemExecutor, hooks: [], events });
-  const reconcile = new ReconcileService(
-    cache,
-    paths,
-    leader,
+  const executor = new JobExecutor(facade, { itemExecutor: part.itemExecutor, hooks: NO_HOOKS, events });
+  const reconcile = new ReconcileService(registry, cache, paths, leader, sharding, failover, staleServers, actions);
+  const own = paths.instance(instanceId);
+  const election = new ElectionListener(leader, paths, own, actions);
+  const retention = context.serverRetention;
+  const servers = new ServerListener(registry, paths, identity, leader, staleServers, retention, actions);
+  const shardingListener = new ShardingListener(leader, sharding, paths, own, actions);
+  // The services' own state first: the rooms' reactions read it.
+  const listeners = [
+    departures,
     sharding,
-    failover,
-    new TriggerService(registry, paths),
-    staleServers,
-    {
-      config: () => facade.config,
-      isStopping,
-    },
-  );
-  const election = new ElectionListener(leader, paths, paths.instance(instanceId), {
-    isServerEnabled: () => server.isEnabled(),
-    isStopping,
-    elected: async () => {
-      await sharding.setReshardingFlag();
-      reconcile.sweep(true);
-    },
-  });
-  const servers = new ServerListener(
+    server,
+    new ConfigListener(part.configService, paths, part.local, facade, actions),
+    part.triggers,
+    new ShutdownListener(registry, paths, instanceId, actions),
+    election,
+    shardingListener,
+    new ReconcileListener(reconcile, paths, own),
+    servers,
+    new ExecutionListener(paths, executor),
+    new FailoverListener(paths, executor),
+  ];
+  return {
     registry,
     paths,
-    identity,
+    instanceId,
+    cache,
+    facade,
+    executor,
+    instance,
     leader,
-    staleServers,
-    context.serverRetention,
-    isStopping,
-  );
-  return {
-    ...{ registry, paths, instanceId, cache, facade, executor, instance, leader, sharding, departures, reshard },
-    ...{ election, reconcile, servers, unsubscribe: [] },
+    sharding,
+    departures,
+    reshard,
+    election,
+    reconcile,
+    servers,
+    shardingListener,
+    listeners,
   };
 }

@@ -1,19 +1,19 @@
 import { ClockGuard } from '../clock';
-import { ConfigListener, ConfigService } from '../config';
+import { ConfigService } from '../config';
 import { CompiledCron, compileJobCron } from '../cron';
 import { logger } from '../elastic-job.logger';
 import { LeaderService } from '../election';
-import { ExecutionListener } from '../execution';
+
 import { JobItemExecutor } from '../executor';
-import { FailoverListener } from '../failover';
-import { InstanceService, ShutdownListener } from '../instance';
+
+import { InstanceService } from '../instance';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { ReconcileListener } from '../reconcile';
+
 import { ServerService } from '../server';
-import { ShardingListener } from '../sharding';
+
 import { ipOf, JobNodePath } from '../storage';
 import { TriggerListener } from '../trigger';
-import { assembleJob, JobSchedulerContext, StartedJob } from './job-assembly';
+import { assembleJob, JobSchedulerContext, StartedJob, JobActions } from './job-assembly';
 import { handOver } from './job-hand-over';
 
 /**
@@ -21,12 +21,13 @@ import { handOver } from './job-hand-over';
  * cache of its subtree, wires each room's listener of that cache to the executor (through the job's facade), and
  * schedules its cron on the process's timer. It only wires, starts and stops; the reactions are the rooms'.
  */
-export class JobScheduler {
+export class JobScheduler implements JobActions {
   private readonly paths: JobNodePath;
   private readonly configService: ConfigService;
   private readonly clockGuard: ClockGuard;
   private readonly triggers: TriggerListener;
   private job?: StartedJob;
+  private unsubscribe?: () => void;
   // The session this job's state was built in, and when the lease was last lost (see `checkSession`).
   private sessionId = '';
   private leaseLostAt?: number;
@@ -45,10 +46,7 @@ export class JobScheduler {
     this.paths = new JobNodePath(local.name);
     this.configService = new ConfigService(context.registry, this.paths, context.knownTypes);
     this.clockGuard = new ClockGuard(context.clock);
-    this.triggers = new TriggerListener(context.registry, this.paths, context.identity.instanceId, {
-      trigger: (fireTime) => this.job?.executor.trigger(fireTime),
-      isStopping: () => this.stopping,
-    });
+    this.triggers = new TriggerListener(context.registry, this.paths, context.identity.instanceId, this);
   }
 
   get name(): string {
@@ -78,11 +76,17 @@ export class JobScheduler {
     await instance.persistOnline();
     const elected = !config.disabled && (await LeaderService.tryElect(registry, this.paths, identity));
     const cache = await registry.cache(this.paths.root);
-    const { paths, itemExecutor, clockGuard } = this;
-    const parts = { context: this.context, paths, cache, config, instance, itemExecutor, clockGuard };
-    const job = (this.job = assembleJob({ ...parts, isStopping: () => this.stopping }));
+    const { context, paths, local, configService, itemExecutor, clockGuard, triggers } = this;
+    const parts = { context, paths, cache, config, local, configService, instance, itemExecutor, clockGuard, triggers };
+    const job = (this.job = assembleJob({ ...parts, actions: this }));
     this.sessionId = registry.getSessionId();
-    this.listen(job);
+    // One subscription per job: every room's listener sees each event, in a fixed order.
+    const { listeners } = job;
+    this.unsubscribe = cache.subscribe((event) => {
+      for (const listener of listeners) {
+        listener.onEvent(event);
+      }
+    });
     if (elected) {
       // A new leader does not know what changed while there was none: it shards now if alone, else at the next fire.
       const strategy = this.context.shardingStrategies.get(config.jobShardingStrategyType)!;
@@ -148,7 +152,7 @@ export class JobScheduler {
     const deadline = Date.now() + graceMs;
     const job = this.job;
     const stopTimer = () => {
-      job?.unsubscribe.forEach((unsubscribe) => unsubscribe());
+      this.unsubscribe?.();
       this.unschedule?.();
       this.unschedule = undefined;
     };
@@ -183,43 +187,57 @@ export class JobScheduler {
     }
   }
 
-  /** Subscribes every room's listener to the job's cache, in the order their reactions to one event run. */
-  private listen(job: StartedJob): void {
-    const { registry, identity } = this.context;
-    const { paths } = this;
-    const own = paths.instance(identity.instanceId);
-    const { cache, facade, executor } = job;
-    const configListener = new ConfigListener(this.configService, paths, this.local, facade);
-    const sharding = new ShardingListener(job.leader, job.sharding, paths, own, {
-      isStopping: () => this.stopping,
-      nextFire: () => (this.cron ? (this.cron.next(Date.now()) ?? undefined) : undefined),
-      reshardBetweenFires: (nextFire) => executor.reshardBetweenFires(nextFire),
-      adoptNewAssignment: () => executor.adoptNewAssignment(),
-    });
-    configListener.onChange((next) => this.schedule(next));
-    configListener.onChange((next, previous) => job.servers.onConfigChange(next, previous));
-    configListener.onChange((next, previous) => sharding.onConfigChange(next, previous));
-    const shutdown = new ShutdownListener(registry, paths, identity.instanceId, {
-      shutDown: () => this.context.shutDown(this.name),
-      yieldId: () => {
-        this.idTaken = true;
-        if (!this.stopping) {
-          this.context.shutDown(this.name);
-        }
-      },
-      isStopping: () => this.stopping,
-    });
-    job.unsubscribe.push(
-      configListener.listen(cache),
-      this.triggers.listen(cache),
-      shutdown.listen(cache),
-      job.election.listen(cache),
-      sharding.listen(cache),
-      new ReconcileListener(job.reconcile, paths, own).listen(cache),
-      job.servers.listen(cache),
-      new ExecutionListener(paths, executor).listen(cache),
-      new FailoverListener(paths, () => executor.claimFailover()).listen(cache),
-    );
+  isStopping(): boolean {
+    return this.stopping;
+  }
+
+  /** An operator's trigger (`TriggerListener`). */
+  trigger(fireTime: number): void {
+    this.job?.executor.trigger(fireTime);
+  }
+
+  /** An operator removed this instance's node (`ShutdownListener`): the job ends here. */
+  shutDown(): void {
+    this.context.shutDown(this.name);
+  }
+
+  /** Another live instance has this instance's id (`ShutdownListener`): the job ends here, writing nothing. */
+  yieldId(): void {
+    this.idTaken = true;
+    if (!this.stopping) {
+      this.context.shutDown(this.name);
+    }
+  }
+
+  isServerEnabled(): boolean {
+    return this.job?.facade.isServerEnabled() ?? false;
+  }
+
+  /** Just elected (`ElectionListener`): a new leader does not know what changed while there was none. */
+  async elected(): Promise<void> {
+    const job = this.job!;
+    await job.sharding.setReshardingFlag();
+    job.reconcile.sweep(true);
+  }
+
+  /** The next cron fire (`undefined`: no cron). */
+  nextFire(): number | undefined {
+    return this.cron ? (this.cron.next(Date.now()) ?? undefined) : undefined;
+  }
+
+  reshardBetweenFires(nextFire: number | undefined): Promise<void> {
+    return this.job?.executor.reshardBetweenFires(nextFire) ?? Promise.resolve();
+  }
+
+  adoptNewAssignment(): Promise<void> {
+    return this.job?.executor.adoptNewAssignment() ?? Promise.resolve();
+  }
+
+  /** The configuration changed in the registry: the timer, the server switch, the item count follow, in that order. */
+  onConfigChange(config: ResolvedJobConfiguration, previous: ResolvedJobConfiguration): void {
+    this.schedule(config);
+    this.job?.servers.onConfigChange(config, previous);
+    this.job?.shardingListener.onConfigChange(config, previous);
   }
 
   /**

@@ -2,8 +2,8 @@ import { inBackground, logger } from '../elastic-job.logger';
 import { LeaderService } from '../election';
 import { InstanceIdentity } from '../instance';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { RegistryCenter, TreeCache } from '../registry-center';
-import { JobNodePath } from '../storage';
+import { RegistryCenter, TreeCacheEvent } from '../registry-center';
+import { JobNodePath, RegistryEventListener } from '../storage';
 import { ServerService } from './server.service';
 import { ServerRetention, StaleServerService } from './stale-server.service';
 
@@ -15,7 +15,7 @@ const HOUSEKEEPING_LOOK_MS = 60_000;
  * and the leader removes the nodes of servers that have had no instance for the retention (`StaleServerService`),
  * every minute and, for a shorter retention, when it ends after an instance left.
  */
-export class ServerListener {
+export class ServerListener implements RegistryEventListener {
   constructor(
     private readonly registry: RegistryCenter,
     private readonly paths: JobNodePath,
@@ -23,17 +23,17 @@ export class ServerListener {
     private readonly leader: LeaderService,
     private readonly staleServers: StaleServerService,
     private readonly retention: ServerRetention,
-    private readonly isStopping: () => boolean,
+    private readonly job: { isStopping(): boolean },
   ) {}
 
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    const own = this.paths.instance(this.identity.instanceId);
-    return cache.subscribe(({ path, type }) => {
-      if (type === 'NODE_REMOVED' && path !== own && this.paths.isInstanceNode(path)) {
-        this.lookWhenServersMayGo();
-      }
-    });
+  onEvent({ path, type }: TreeCacheEvent): void {
+    if (
+      type === 'NODE_REMOVED' &&
+      this.paths.isInstanceNode(path) &&
+      this.paths.instanceIdOf(path) !== this.identity.instanceId
+    ) {
+      this.lookWhenServersMayGo();
+    }
   }
 
   /** A configuration change: the server's switch follows `disabled` (and the election and resharding the switch). */
@@ -47,7 +47,7 @@ export class ServerListener {
 
   /** The leader's look for server nodes whose servers have had no instance for the retention (no request if none). */
   lookForStaleServers(): void {
-    if (!this.isStopping() && this.leader.isLeader()) {
+    if (!this.job.isStopping() && this.leader.isLeader()) {
       inBackground(this.staleServers.removeStale(), this.paths.jobName, 'removing stale servers');
     }
   }

@@ -1,4 +1,4 @@
-import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { hasCode, RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import { InstanceIdentity } from '../instance';
 import { JobNodePath } from '../storage';
 import { logger } from '../elastic-job.logger';
@@ -17,15 +17,17 @@ export class ServerService {
   constructor(cache: TreeCache, paths: JobNodePath, identity: InstanceIdentity) {
     this.serverPath = paths.server(identity.ip);
     this.enabled = cache.get(this.serverPath) !== SERVER_DISABLED;
-    cache.subscribe((event) => {
-      if (event.path === this.serverPath) {
-        const enabled = event.type === 'NODE_REMOVED' || event.data !== SERVER_DISABLED;
-        if (this.enabled && !enabled) {
-          this.disabledAt = Date.now();
-        }
-        this.enabled = enabled;
+  }
+
+  /** Keeps the switch in step with the cache (before the rooms' listeners see the event). */
+  onEvent(event: TreeCacheEvent): void {
+    if (event.path === this.serverPath) {
+      const enabled = event.type === 'NODE_REMOVED' || event.data !== SERVER_DISABLED;
+      if (this.enabled && !enabled) {
+        this.disabledAt = Date.now();
       }
-    });
+      this.enabled = enabled;
+    }
   }
 
   /** Whether the server was switched off after `time` (and is off). */

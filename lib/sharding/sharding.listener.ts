@@ -1,8 +1,8 @@
 import { inBackground } from '../elastic-job.logger';
 import { LeaderService } from '../election';
 import { ResolvedJobConfiguration } from '../interfaces';
-import { TreeCache, TreeCacheEvent } from '../registry-center';
-import { isTopologyChange, JobNodePath } from '../storage';
+import { TreeCacheEvent } from '../registry-center';
+import { isTopologyChange, JobNodePath, RegistryEventListener } from '../storage';
 import { RESHARD_MARGIN_MS, ShardingService } from './sharding.service';
 
 /** What resharding needs of the job. */
@@ -21,7 +21,7 @@ export interface ShardingActions {
  * count does; after an instance left it reshards between fires if the next is far enough; and every instance reads
  * an assignment the leader stamped between fires.
  */
-export class ShardingListener {
+export class ShardingListener implements RegistryEventListener {
   constructor(
     private readonly leader: LeaderService,
     private readonly sharding: ShardingService,
@@ -30,11 +30,6 @@ export class ShardingListener {
     private readonly actions: ShardingActions,
   ) {}
 
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => this.onEvent(event));
-  }
-
   /** A configuration change: a new item count is resharded at the next fire. */
   onConfigChange(config: ResolvedJobConfiguration, previous: ResolvedJobConfiguration): void {
     if (config.shardingTotalCount !== previous.shardingTotalCount && this.leader.isLeader()) {
@@ -42,7 +37,7 @@ export class ShardingListener {
     }
   }
 
-  private onEvent(event: TreeCacheEvent): void {
+  onEvent(event: TreeCacheEvent): void {
     const { paths } = this;
     if (isTopologyChange(event, paths, this.ownInstancePath)) {
       if (this.leader.isLeader()) {

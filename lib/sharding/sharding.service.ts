@@ -1,6 +1,6 @@
 import { ExecutionService } from '../execution';
 import { DepartureService, InstanceIdentity } from '../instance';
-import { TreeCache, RegistryCenter } from '../registry-center';
+import { TreeCache, RegistryCenter, TreeCacheEvent } from '../registry-center';
 import { SERVER_DISABLED } from '../server';
 import { ipOf, JobNodePath, waitForCache } from '../storage';
 
@@ -56,15 +56,17 @@ export class ShardingService {
     this.flagPath = paths.leaderShardingNecessary;
     this.flagCtime = cache.getStat(this.flagPath)?.ctime;
     this.cachedEpoch = cache.get(this.shardingPath);
-    cache.subscribe((event) => {
-      if (event.path === this.flagPath) {
-        this.flagCtime = event.type === 'NODE_REMOVED' ? undefined : cache.getStat(this.flagPath)?.ctime;
-      } else if (event.path === this.shardingPath) {
-        this.cachedEpoch = event.type === 'NODE_REMOVED' ? undefined : event.data;
-      } else if (paths.isItemSwitch(event.path)) {
-        this.items = undefined;
-      }
-    });
+  }
+
+  /** Keeps the flag's time, the stamp and the enabled items in step with the cache (before the rooms' listeners). */
+  onEvent(event: TreeCacheEvent): void {
+    if (event.path === this.flagPath) {
+      this.flagCtime = event.type === 'NODE_REMOVED' ? undefined : this.cache.getStat(this.flagPath)?.ctime;
+    } else if (event.path === this.shardingPath) {
+      this.cachedEpoch = event.type === 'NODE_REMOVED' ? undefined : event.data;
+    } else if (this.paths.isItemSwitch(event.path)) {
+      this.items = undefined;
+    }
   }
 
   /** Asks for a reshard at the next fire (the leader's, or a leaving instance's request). */

@@ -1,5 +1,5 @@
-import { JobNodePath } from '../storage';
-import { hasCode, RegistryCenter, TreeCache } from '../registry-center';
+import { JobNodePath, RegistryEventListener } from '../storage';
+import { hasCode, RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import { logger } from '../elastic-job.logger';
 
 /** What the job does when an operator triggers it. */
@@ -13,7 +13,7 @@ export interface TriggerActions {
  * An operator's trigger of one job on this instance through the registry (as ElasticJob's tools do):
  * `trigger/{instanceId}`, taken once and removed.
  */
-export class TriggerListener {
+export class TriggerListener implements RegistryEventListener {
   private readonly triggerPath: string;
   private taking = false;
   private takeAgain = false;
@@ -27,13 +27,10 @@ export class TriggerListener {
     this.triggerPath = paths.triggerInstance(instanceId);
   }
 
-  /** Follows the job's cache; returns a function that stops. */
-  listen(cache: TreeCache): () => void {
-    return cache.subscribe((event) => {
-      if (event.path === this.triggerPath && event.type !== 'NODE_REMOVED') {
-        this.onTrigger();
-      }
-    });
+  onEvent(event: TreeCacheEvent): void {
+    if (event.path === this.triggerPath && event.type !== 'NODE_REMOVED') {
+      this.onTrigger();
+    }
   }
 
   /** Once the job runs: a trigger written before it started is taken now. */

@@ -23,6 +23,14 @@ export interface JobItemExecutor {
 export type JobHandler = (context: ShardingContext) => unknown;
 
 /** A simple job: the handler, called with the item's context. */
-export function simpleJobExecutor(handler: JobHandler): JobItemExecutor {
-  return { type: 'SIMPLE', execute: (context) => handler(context) };
+export class SimpleJobExecutor implements JobItemExecutor {
+  readonly type = 'SIMPLE';
+
+  constructor(private readonly handler: JobHandler) {}
+
+  execute(context: ShardingContext): unknown {
+    return this.handler(context);
+  }
 }
+
+export const simpleJobExecutor = (handler: JobHandler): JobItemExecutor => new SimpleJobExecutor(handler);

@@ -41,7 +41,12 @@ function pipeline(
   const released: number[] = [];
   const facade = fakeFacade(errors, overrides);
   const state = new RunState(facade);
-  const run = new ItemPipeline(facade, state, { itemExecutor, hooks, events }, (item) => released.push(item));
+  const run = new ItemPipeline(
+    facade,
+    state,
+    { itemExecutor, hooks, events },
+    { release: (item) => released.push(item) },
+  );
   return { run, errors, released };
 }
 

@@ -2,7 +2,7 @@ import type { ExecutionSource, ResolvedJobConfiguration } from '../../interfaces
 import { taskIdOf } from '../../storage';
 import type { JobItemExecutor } from '../job-types';
 import type { JobFacade, RunClaim } from '../job-facade';
-import type { RunState } from '../run-state';
+import type { ItemOwner, RunState } from '../run-state';
 import { ItemShardingContext } from '../sharding-context';
 import { ExecutionHook, runWithHooks, ShardingContexts } from './execution-hook';
 import { itemEvent, JobEventBus, JobStatusTraceEvent } from './job-event-bus';
@@ -36,8 +36,8 @@ export class ItemPipeline {
     private readonly facade: JobFacade,
     private readonly state: RunState,
     private readonly stages: PipelineStages,
-    /** Called when an item's run is over here (the executor frees it). */
-    private readonly released: (item: number) => void,
+    /** Frees an item when its run is over here (the executor). */
+    private readonly owner: ItemOwner,
   ) {}
 
   /** Runs the items; `undefined` when they all finished synchronously, else a promise that rejects on rethrown errors. */
@@ -206,7 +206,7 @@ export class ItemPipeline {
       this.stages.events.post(itemEvent(context, this.facade.instanceId, startTime, end));
     }
     if (!failed && !claim) {
-      this.released(item);
+      this.owner.release(item);
       return undefined;
     }
     return (async () => {
@@ -225,7 +225,7 @@ export class ItemPipeline {
           logger.warn(`Job "${config.name}": could not clear the running marker of item ${item}: ${cause}`),
         );
       }
-      this.released(item);
+      this.owner.release(item);
       return outcome;
     })();
   }
