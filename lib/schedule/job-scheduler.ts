@@ -3,14 +3,10 @@ import { ConfigService } from '../config';
 import { CompiledCron, compileJobCron } from '../cron';
 import { logger } from '../elastic-job.logger';
 import { LeaderService } from '../election';
-
 import { JobItemExecutor } from '../executor';
-
 import { InstanceService } from '../instance';
 import { ResolvedJobConfiguration } from '../interfaces';
-
 import { ServerService } from '../server';
-
 import { ipOf, JobNodePath } from '../storage';
 import { TriggerListener } from '../trigger';
 import { assembleJob, JobSchedulerContext, StartedJob, JobActions } from './job-assembly';
