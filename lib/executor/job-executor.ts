@@ -8,13 +8,6 @@ import { ItemOwner, RunState } from './run-state';
 import { logger } from '../elastic-job.logger';
 
 const DONE: Promise<void> = Promise.resolve();
-/**
- * A server switched off this recently still runs its items under the assignment in force for fires that do not
- * reshard (the switch came within the reshard margin of the fire): the others run only theirs at such a fire, so the
- * switched-off server's items would run nowhere. Longer than the margin plus the time the leader takes to ask for a
- * reshard; after that the fire reshards without it.
- */
-const SWITCH_OFF_GRACE_MS = 5_000;
 
 /**
  * Runs one job's fires on this instance: decides whether a fire runs here (lease, clock, server switch, reshard),
@@ -43,7 +36,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
     this.pipeline = new ItemPipeline(facade, this.state, stages, this);
   }
 
-  private get misfires(): MisfireRuns {
+  get misfires(): MisfireRuns {
     return (this.misfireRuns ??= new MisfireRuns(this.facade, this.state, this));
   }
 
@@ -52,7 +45,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   }
 
   private get marking(): RunMarking {
-    return (this.runMarking ??= new RunMarking(this.facade, this.state, this.pipeline, this.misfires, this));
+    return (this.runMarking ??= new RunMarking(this.facade, this.state, this.pipeline, this));
   }
 
   /** Items of this job running on this instance now. */
@@ -67,7 +60,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   fire(fireTime: number, missed = false): Promise<void> | undefined {
     const { facade } = this;
     const config = facade.config;
-    if (this.state.stopped || !this.mayFire(fireTime)) {
+    if (this.state.stopped || !this.facade.mayRunFire(fireTime)) {
       return undefined;
     }
     if (!facade.hasLease()) {
@@ -202,23 +195,11 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
     }
   }
 
-  /**
-   * Whether this instance runs the fire: its server is enabled, or was switched off so shortly before the fire that
-   * the fire does not reshard without it (then the assignment in force runs the fire, its items included).
-   */
-  private mayFire(fireTime: number): boolean {
-    const { facade } = this;
-    return (
-      facade.isServerEnabled() ||
-      (facade.serverDisabledSince(fireTime - SWITCH_OFF_GRACE_MS) && !facade.isShardingNecessary(fireTime))
-    );
-  }
-
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { facade, state } = this;
     const config = facade.config;
-    if (state.stopped || !this.mayFire(fireTime)) {
+    if (state.stopped || !this.facade.mayRunFire(fireTime)) {
       return undefined;
     }
     const monitored = config.monitorExecution;

@@ -22,8 +22,11 @@ export interface JobFacade {
   /** Whether the clock is within `maxTimeDiffSeconds` of ZooKeeper's (always, when not checked). */
   isClockOk(): boolean;
   isServerEnabled(): boolean;
-  /** Whether this server was switched off after `time` (and is still off). */
-  serverDisabledSince(time: number): boolean;
+  /**
+   * Whether this instance runs the fire: its server is enabled, or was switched off so shortly before the fire that
+   * the fire does not reshard without it (then the assignment in force runs the fire, its items included).
+   */
+  mayRunFire(fireTime: number): boolean;
 
   /** Whether the fire at `fireTime` reshards first; whether the assignment in use is older than the registry's. */
   isShardingNecessary(fireTime: number): boolean;

@@ -15,8 +15,8 @@ export class RunMarking {
     private readonly facade: JobFacade,
     private readonly state: RunState,
     private readonly pipeline: ItemPipeline,
-    private readonly misfires: MisfireRuns,
-    private readonly owner: ItemOwner,
+    /** The executor: it frees items, and its misfire runs note the fires they miss. */
+    private readonly owner: ItemOwner & { readonly misfires: MisfireRuns },
   ) {}
 
   /** Marks the items running, then runs those it could mark; the others miss the fire here. */
@@ -26,7 +26,7 @@ export class RunMarking {
     fireTime: number,
     source: ExecutionSource,
   ): Promise<void> {
-    const { facade, state, misfires } = this;
+    const { facade, state } = this;
     const registering = facade.registerStart(items, fireTime);
     (state.starting ??= new Set()).add(registering);
     let claims: RunClaim[];
@@ -36,7 +36,7 @@ export class RunMarking {
       items.forEach((item) => this.owner.release(item));
       if (hasCode(error, 'SESSION_CHANGED')) {
         // The session expired while the markers were written: this fire is missed here.
-        items.forEach((item) => misfires.missed(config, item, fireTime));
+        items.forEach((item) => this.owner.misfires.missed(config, item, fireTime));
         return;
       }
       throw error;
@@ -48,7 +48,7 @@ export class RunMarking {
       facade.registerComplete(claims).catch(() => undefined);
       items.forEach((item) => {
         this.owner.release(item);
-        misfires.missed(config, item, fireTime);
+        this.owner.misfires.missed(config, item, fireTime);
       });
       return;
     }
@@ -57,7 +57,7 @@ export class RunMarking {
     for (const item of items.filter((item) => !claimed.includes(item))) {
       // Marked by another instance meanwhile: this fire is missed for it, unless that run is of this fire.
       this.owner.release(item);
-      misfires.missedElsewhere(config, item, fireTime);
+      this.owner.misfires.missedElsewhere(config, item, fireTime);
     }
     return this.pipeline.run(config, claimed, fireTime, source);
   }

@@ -9,6 +9,14 @@ import { ServerService } from '../server';
 import { JobShardingStrategy, ReshardService, ShardingService } from '../sharding';
 import { JobNodePath, waitForCache } from '../storage';
 
+/**
+ * A server switched off this recently still runs its items under the assignment in force for fires that do not
+ * reshard (the switch came within the reshard margin of the fire): the others run only theirs at such a fire, so the
+ * switched-off server's items would run nowhere. Longer than the margin plus the time the leader takes to ask for a
+ * reshard; after that the fire reshards without it.
+ */
+const SWITCH_OFF_GRACE_MS = 5_000;
+
 /** The services of one job on this instance that its facade speaks for. */
 export interface JobServices {
   readonly registry: RegistryCenter;
@@ -85,8 +93,12 @@ export class LiteJobFacade implements JobFacade {
     return this.services.server.isEnabled();
   }
 
-  serverDisabledSince(time: number): boolean {
-    return this.services.server.disabledSince(time);
+  mayRunFire(fireTime: number): boolean {
+    const { server, sharding } = this.services;
+    return (
+      server.isEnabled() ||
+      (server.disabledSince(fireTime - SWITCH_OFF_GRACE_MS) && !sharding.isShardingNecessary(fireTime))
+    );
   }
 
   isShardingNecessary(fireTime: number): boolean {
