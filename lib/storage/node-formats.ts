@@ -21,12 +21,8 @@ export interface RunningMarker {
   fireTime: number;
 }
 
-/** The start of a session's markers, `{instanceId} {sessionId} `: the fire time follows. */
+/** The start of a session's markers (`{instanceId} {sessionId} {fireTime}`): the fire time follows. */
 export const runningMarkerPrefix = (instanceId: string, sessionId: string): string => `${instanceId} ${sessionId} `;
-
-/** A marker's data: `{instanceId} {sessionId} {fireTime}`. */
-export const formatRunningMarker = (marker: RunningMarker): string =>
-  `${runningMarkerPrefix(marker.instanceId, marker.sessionId)}${marker.fireTime}`;
 
 /** Reads a marker's data; `undefined` for data this module did not write (ElasticJob writes none). */
 export function parseRunningMarker(data: string | undefined | null): RunningMarker | undefined {
