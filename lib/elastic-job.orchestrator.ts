@@ -9,7 +9,7 @@ import { JobConfigurationError } from './errors';
 import { JobItemExecutor } from './executor';
 import { JobConfiguration } from './interfaces';
 import { RegistryCenter } from './registry-center';
-import { JobScheduler } from './schedule';
+import { JobScheduler, JobSchedulerContext } from './schedule';
 import { mapConcurrently } from './utils';
 
 /** A job found by the explorer or added at runtime. */
@@ -39,6 +39,8 @@ export class ElasticJobOrchestrator
   private static readonly primaries = new WeakMap<object, ElasticJobOrchestrator>();
   readonly primary: ElasticJobOrchestrator;
   private readonly jobs = new Map<string, { scheduler: JobScheduler; source: string }>();
+  // What every job's scheduler shares (built with the first job).
+  private context?: JobSchedulerContext;
   private started = false;
   private housekeeping?: NodeJS.Timeout;
   private readonly unsubscribers: Array<() => void> = [];
@@ -186,11 +188,11 @@ export class ElasticJobOrchestrator
     if (existing) {
       throw new JobConfigurationError(duplicateJobName(config.name, existing.source, job.source), config.name, 'name');
     }
-    const context = runtime.schedulerContext(
+    this.context ??= runtime.schedulerContext(
       (jobName) =>
         void this.endJob(jobName).catch((error) => logger.warn(`Job "${jobName}": shutdown failed: ${error}`)),
     );
-    const scheduler = new JobScheduler(context, config, job.itemExecutor);
+    const scheduler = new JobScheduler(this.context, config, job.itemExecutor);
     this.jobs.set(config.name, { scheduler, source: job.source });
     return scheduler;
   }

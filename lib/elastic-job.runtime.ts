@@ -72,7 +72,7 @@ export class ElasticJobRuntime {
     return this.clock?.currentOffset();
   }
 
-  /** What the per-job schedulers share; `shutDown` ends a job on this instance. */
+  /** What the per-job schedulers share (the orchestrator builds it once); `shutDown` ends a job on this instance. */
   schedulerContext(shutDown: (jobName: string) => void): JobSchedulerContext {
     this.clock ??= new ClockService(this.registry);
     return {

@@ -60,7 +60,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   fire(fireTime: number, missed = false): Promise<void> | undefined {
     const { facade } = this;
     const config = facade.config;
-    if (this.state.stopped || !this.facade.mayRunFire(fireTime)) {
+    if (this.state.stopped || !facade.mayRunFire(fireTime)) {
       return undefined;
     }
     if (!facade.hasLease()) {
@@ -199,7 +199,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
     const { facade, state } = this;
     const config = facade.config;
-    if (state.stopped || !this.facade.mayRunFire(fireTime)) {
+    if (state.stopped || !facade.mayRunFire(fireTime)) {
       return undefined;
     }
     const monitored = config.monitorExecution;

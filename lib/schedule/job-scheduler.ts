@@ -85,8 +85,7 @@ export class JobScheduler implements JobActions {
     });
     if (elected) {
       // A new leader does not know what changed while there was none: it shards now if alone, else at the next fire.
-      const strategy = this.context.shardingStrategies.get(config.jobShardingStrategyType)!;
-      if (!(await job.reshard.shardAtOnceIfAlone(config, strategy))) {
+      if (!(await job.reshard.shardAtOnceIfAlone(config, job.facade.strategy()))) {
         await job.sharding.setReshardingFlag();
       }
       job.reconcile.sweep(true);
@@ -142,7 +141,7 @@ export class JobScheduler implements JobActions {
     this.job?.reconcile.reconcileIfDue(now);
   }
 
-  /** Stops firing and hands the job over (`JobHandOver.leave`), then waits for running items. */
+  /** Stops firing and hands the job over (`handOver`), then waits for running items. */
   async stop(graceMs: number): Promise<void> {
     this.stopping = true;
     const deadline = Date.now() + graceMs;

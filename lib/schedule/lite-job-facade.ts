@@ -217,7 +217,8 @@ export class LiteJobFacade implements JobFacade {
     return this.services.failover.cancel(item, origin);
   }
 
-  private strategy(): JobShardingStrategy {
+  /** The job's sharding strategy, by its live `jobShardingStrategyType`. */
+  strategy(): JobShardingStrategy {
     return this.policies.shardingStrategies.get(this.current.jobShardingStrategyType)!;
   }
 }
