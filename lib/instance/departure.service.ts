@@ -43,7 +43,6 @@ export class DepartureService {
     private readonly paths: JobNodePath,
     private readonly execution: ExecutionService,
     private readonly instanceId: string,
-    private readonly session: { readonly sessionTimeout: number },
   ) {}
 
   /** Notes departures from the cache's events (before the rooms' listeners see them). */
@@ -80,7 +79,7 @@ export class DepartureService {
     if (seen.length === 0) {
       return undefined;
     }
-    const silent = this.session.sessionTimeout * (monitorExecution ? 1 : 1 - LEASE_FRACTION);
+    const silent = this.registry.sessionTimeout * (monitorExecution ? 1 : 1 - LEASE_FRACTION);
     return Math.min(...seen.map(({ seenAt, since }) => since ?? seenAt - silent));
   }
 

@@ -76,7 +76,7 @@ export function assembleJob(part: JobParts): StartedJob {
   const { instanceId } = identity;
   const leader = new LeaderService(registry, cache, paths, identity);
   const execution = new ExecutionService(registry, cache, paths, instanceId);
-  const departures = new DepartureService(registry, cache, paths, execution, instanceId, registry);
+  const departures = new DepartureService(registry, cache, paths, execution, instanceId);
   const sharding = new ShardingService(registry, cache, paths, identity, execution, departures);
   const reshard = new ReshardService(registry, cache, paths, identity, leader, sharding, departures);
   const failover = new FailoverService(registry, cache, paths, instanceId);
