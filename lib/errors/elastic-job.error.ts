@@ -42,3 +42,37 @@ export class JobOperationError extends ElasticJobError {
     super(message);
   }
 }
+
+/** A script job's command failed for one item: it exited non-zero, was killed (timeout, abort), or did not start. */
+export class ScriptJobError extends ElasticJobError {
+  constructor(
+    message: string,
+    readonly jobName: string,
+    readonly shardingItem: number,
+    /** The exit code; `null` when the process was killed by a signal or never started. */
+    readonly exitCode: number | null,
+    /** The signal that ended the process, if one did. */
+    readonly signal: NodeJS.Signals | null,
+    /** The last lines of its standard error (at most 4 KB). */
+    readonly stderr: string,
+    /** Whether `script.timeout.milliseconds` ran out. */
+    readonly timedOut: boolean,
+  ) {
+    super(message);
+  }
+}
+
+/** An HTTP job's request failed for one item: a status >= 400, a timeout, or no connection. */
+export class HttpJobError extends ElasticJobError {
+  constructor(
+    message: string,
+    readonly jobName: string,
+    readonly shardingItem: number,
+    /** The response's status; `undefined` when no response came. */
+    readonly status: number | undefined,
+    /** The start of the response body (at most 1 KB), or `''`. */
+    readonly body: string,
+  ) {
+    super(message);
+  }
+}

@@ -1,4 +1,5 @@
 import { STREAMING_PROCESS_PROP } from '../elastic-job.constants';
+import type { ResolvedJobConfiguration } from '../interfaces';
 import type { JobFacade, RunClaim } from './job-facade';
 import type { AbortRegistry, ItemShardingContext } from './sharding-context';
 
@@ -33,6 +34,10 @@ export class RunState implements AbortRegistry {
 
   isStreaming(): boolean {
     return this.facade.config.props[STREAMING_PROCESS_PROP] === 'true';
+  }
+
+  configuration(): ResolvedJobConfiguration {
+    return this.facade.config;
   }
 
   /** Whether items run here or are about to (their markers are being written). */

@@ -1,4 +1,4 @@
-import { ExecutionSource, ShardingContext } from '../interfaces';
+import { ExecutionSource, ResolvedJobConfiguration, ShardingContext } from '../interfaces';
 
 /** Where contexts whose `signal` was read register, so that they can be aborted. */
 export interface AbortRegistry {
@@ -8,6 +8,8 @@ export interface AbortRegistry {
   isCurrent(item: number): boolean;
   /** Whether the job streams (dataflow `streaming.process`), from its live configuration. */
   isStreaming(): boolean;
+  /** The job's configuration in force. */
+  configuration(): ResolvedJobConfiguration;
 }
 
 /**
@@ -59,6 +61,11 @@ export class ItemShardingContext implements ShardingContext {
   /** Whether the job streams (dataflow jobs). */
   isStreaming(): boolean {
     return this.owner.isStreaming();
+  }
+
+  /** The job's configuration in force. */
+  configuration(): ResolvedJobConfiguration {
+    return this.owner.configuration();
   }
 
   /** Called when the item's run is over. */

@@ -1,4 +1,4 @@
-import type { ShardingContext } from '../../interfaces';
+import type { ResolvedJobConfiguration, ShardingContext } from '../../interfaces';
 
 /** What a run of one item can ask while it runs: whether to go on. */
 export interface ItemRun {
@@ -6,6 +6,8 @@ export interface ItemRun {
   isCurrent(): boolean;
   /** Whether the job streams (dataflow `streaming.process`), from its live configuration. */
   isStreaming(): boolean;
+  /** The job's configuration in force (live: replaced when it changes in the registry), e.g. to read its `props`. */
+  configuration(): ResolvedJobConfiguration;
 }
 
 /**
