@@ -1,6 +1,13 @@
 export * from './decorators';
 export * from './interfaces';
-export { ElasticJobError, JobConfigurationError, JobOperationError, ModuleOptionsError } from './errors';
+export {
+  ElasticJobError,
+  HttpJobError,
+  JobConfigurationError,
+  JobOperationError,
+  ModuleOptionsError,
+  ScriptJobError,
+} from './errors';
 export { ElasticJobModule } from './elastic-job.module';
 export { ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from './elastic-job.constants';
 export type { RegistryCenterFactory } from './elastic-job.runtime';
