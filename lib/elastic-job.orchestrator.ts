@@ -1,23 +1,23 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
 import { CLOCK_CHECK_INTERVAL_MS } from './clock';
-import { resolveJobConfiguration } from './config';
+import { coerceJobEntry, resolveJobConfiguration } from './config';
 import { logger } from './elastic-job.logger';
-import { duplicateJobName, missingJobHandler } from './elastic-job.messages';
+import { duplicateJobName, handlerAndJobType, invalidJobField, missingJobHandler } from './elastic-job.messages';
 import { ElasticJobRuntime } from './elastic-job.runtime';
 import { JobConfigurationError } from './errors';
-import { JobItemExecutor } from './executor';
-import { JobConfiguration } from './interfaces';
+import { CONFIGURED_JOB_TYPES, configuredJobExecutor, JobItemExecutor } from './executor';
+import { ConfiguredJobType, JobConfiguration, JobOverride, ResolvedJobConfiguration } from './interfaces';
 import { RegistryCenter } from './registry-center';
 import { JobScheduler, JobSchedulerContext } from './schedule';
 import { mapConcurrently } from './utils';
 
-/** A job found by the explorer or added at runtime. */
+/** A job found by the explorer, declared by configuration, or added at runtime. */
 export interface DeclaredJob {
   config: JobConfiguration;
-  /** How its items run (its job type with its handler). */
-  itemExecutor: JobItemExecutor;
-  /** Where it was declared, for error messages (`Class.method`). */
+  /** How its items run (its job type with its handler); made from the configuration for script and HTTP jobs. */
+  itemExecutor: JobItemExecutor | ConfiguredJobType;
+  /** Where it was declared, for error messages (`Class.method`, `jobs.{name}`). */
   source: string;
 }
 
@@ -65,14 +65,25 @@ export class ElasticJobOrchestrator
     return this.primary.runtime.registry;
   }
 
-  /** Validates and records the decorated jobs; throws on the first invalid one. */
+  /**
+   * Validates and records the decorated jobs, then the jobs the module option `jobs` declares alone (script and HTTP
+   * jobs); throws on the first invalid one.
+   */
   declare(jobs: DeclaredJob[]): void {
     for (const job of jobs) {
       this.addDeclared(job);
     }
-    for (const name of Object.keys(this.runtime.options.jobs ?? {})) {
-      if (!this.jobs.has(name)) {
-        throw new JobConfigurationError(missingJobHandler(name), name, 'handler');
+    for (const [name, entry] of Object.entries(this.runtime.options.jobs ?? {})) {
+      const type = entry?.elasticJobType;
+      const declared = this.jobs.get(name);
+      if (declared && type !== undefined) {
+        throw new JobConfigurationError(handlerAndJobType(name, declared.source, type), name, 'elasticJobType');
+      }
+      if (!declared) {
+        if (type === undefined) {
+          throw new JobConfigurationError(missingJobHandler(name), name, 'handler');
+        }
+        this.addDeclared({ config: { name } as JobConfiguration, itemExecutor: type, source: `jobs.${name}` });
       }
     }
   }
@@ -159,6 +170,7 @@ export class ElasticJobOrchestrator
     }
     this.started = false;
     this.unsubscribers.splice(0).forEach((unsubscribe) => unsubscribe());
+    await Promise.all([...this.jobs.values()].map((entry) => entry.scheduler.closeItemExecutor()));
     // Closing the session removes every ephemeral node of this instance at once (instances, running markers), so
     // the other instances see it leave in one step; no node-by-node removal is needed.
     if (this.runtime.hasRegistry) {
@@ -182,17 +194,20 @@ export class ElasticJobOrchestrator
   private addDeclared(job: DeclaredJob): JobScheduler {
     const { runtime } = this;
     const name = job.config?.name;
-    const override = (name && runtime.options.jobs?.[name]) || {};
+    const { elasticJobType: _declaredType, ...override }: JobOverride = coerceJobEntry(
+      (name && runtime.options.jobs?.[name]) || {},
+    );
     const config = resolveJobConfiguration({ ...job.config, ...override, name }, runtime.knownTypes);
     const existing = this.jobs.get(config.name);
     if (existing) {
       throw new JobConfigurationError(duplicateJobName(config.name, existing.source, job.source), config.name, 'name');
     }
+    const itemExecutor = typeof job.itemExecutor === 'string' ? configured(config, job.itemExecutor) : job.itemExecutor;
     this.context ??= runtime.schedulerContext(
       (jobName) =>
         void this.endJob(jobName).catch((error) => logger.warn(`Job "${jobName}": shutdown failed: ${error}`)),
     );
-    const scheduler = new JobScheduler(this.context, config, job.itemExecutor);
+    const scheduler = new JobScheduler(this.context, config, itemExecutor);
     this.jobs.set(config.name, { scheduler, source: job.source });
     return scheduler;
   }
@@ -209,4 +224,16 @@ export class ElasticJobOrchestrator
       this.runtime.measureClock()?.catch((error) => logger.warn(`Clock check failed: ${error}`));
     }
   }
+}
+
+/** The item executor of a script or HTTP job, its type checked. */
+function configured(config: ResolvedJobConfiguration, type: unknown): JobItemExecutor {
+  if (!CONFIGURED_JOB_TYPES.includes(type as ConfiguredJobType)) {
+    throw new JobConfigurationError(
+      invalidJobField(config.name, 'elasticJobType', type, `expected one of ${CONFIGURED_JOB_TYPES.join(', ')}`),
+      config.name,
+      'elasticJobType',
+    );
+  }
+  return configuredJobExecutor(type as ConfiguredJobType, config);
 }

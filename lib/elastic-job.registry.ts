@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { JobConfigurationError } from './errors';
+import { handlerAndJobType } from './elastic-job.messages';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
 import { simpleJobExecutor } from './executor';
-import { JobConfiguration, ResolvedJobConfiguration, ShardingContext } from './interfaces';
+import { ConfiguredJobConfiguration, JobConfiguration, ResolvedJobConfiguration, ShardingContext } from './interfaces';
 
 /** A job of this instance as `JobRegistry` reports it. */
 export interface RegisteredJob {
@@ -45,9 +46,37 @@ export class JobRegistry {
     return this.orchestrator.getJob(name) !== undefined;
   }
 
-  /** Adds and (once the application has started) starts a job; validated like a decorated one. */
-  async addJob(config: JobConfiguration, handler: (context: ShardingContext) => unknown): Promise<void> {
-    await this.orchestrator.addJob({ config, itemExecutor: simpleJobExecutor(handler), source: 'JobRegistry.addJob' });
+  /**
+   * Adds and (once the application has started) starts a job, validated like a decorated one: a simple job with its
+   * handler, or a script or HTTP job by its configuration alone (`elasticJobType` and its `props`).
+   */
+  async addJob(config: JobConfiguration, handler: (context: ShardingContext) => unknown): Promise<void>;
+  async addJob(config: ConfiguredJobConfiguration): Promise<void>;
+  async addJob(
+    config: JobConfiguration | ConfiguredJobConfiguration,
+    handler?: (context: ShardingContext) => unknown,
+  ): Promise<void> {
+    const source = 'JobRegistry.addJob';
+    const { elasticJobType, ...rest } = config as Partial<ConfiguredJobConfiguration>;
+    if (typeof handler === 'function') {
+      if (elasticJobType !== undefined) {
+        throw new JobConfigurationError(
+          handlerAndJobType(String(config.name), source, elasticJobType),
+          String(config.name),
+          'elasticJobType',
+        );
+      }
+      await this.orchestrator.addJob({ config, itemExecutor: simpleJobExecutor(handler), source });
+      return;
+    }
+    if (elasticJobType === undefined) {
+      throw new JobConfigurationError(
+        `Job ${JSON.stringify(config?.name)}: JobRegistry.addJob needs a handler, or "elasticJobType" ("SCRIPT" or "HTTP")`,
+        String(config?.name),
+        'handler',
+      );
+    }
+    await this.orchestrator.addJob({ config: rest as JobConfiguration, itemExecutor: elasticJobType, source });
   }
 
   /** Stops a job on this instance; resolves `false` when there was none of that name. */

@@ -22,6 +22,7 @@ export {
   ShardingStatisticsApi,
 } from './operations';
 export type { RegisteredJob } from './elastic-job.registry';
+export type { TriggerOptions } from './operations';
 export { RegistryCenter, RegistryCenterError, ZookeeperRegistryCenter } from './registry-center';
 export type {
   CachedNodeStat,

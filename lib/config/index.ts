@@ -4,3 +4,5 @@ export * from './job-configuration.yaml';
 export * from './sharding-item-parameters.parser';
 export * from './config.service';
 export * from './config.listener';
+export * from './job-entry.coercion';
+export * from './job-retry-policy';

@@ -8,6 +8,7 @@ import {
   JOB_CONFIGURATION_DEFAULTS,
 } from './job-configuration.defaults';
 import { parseShardingItemParameters } from './sharding-item-parameters.parser';
+import { retryPolicyOf } from './job-retry-policy';
 import { stripUndefined } from '../utils';
 
 /** Types registered beyond the built-in ones. */
@@ -94,6 +95,7 @@ export function resolveJobConfiguration(config: JobConfiguration, known: KnownTy
     fail('props', resolved.props, 'must be an object of string values');
   }
   resolved.props = Object.fromEntries(Object.entries(resolved.props).map(([key, value]) => [key, String(value)]));
+  retryPolicyOf(name, resolved.props);
   return resolved as ResolvedJobConfiguration;
 }
 

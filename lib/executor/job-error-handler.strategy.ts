@@ -1,22 +1,31 @@
 import { jobFailed } from '../elastic-job.messages';
-import { JobErrorHandler } from '../interfaces';
+import { ItemAttempt, JobErrorHandler } from '../interfaces';
 import { logger } from '../elastic-job.logger';
 
 /** `LOG` (default): logs the error with its stack and goes on. */
 export class LogJobErrorHandler implements JobErrorHandler {
   readonly type = 'LOG';
 
-  handleException(jobName: string, error: unknown, item = -1): void {
-    logger.error(jobFailed(jobName, item, error));
+  handleException(jobName: string, error: unknown, item = -1, attempt?: ItemAttempt): void {
+    if (attempt?.retryInMilliseconds !== undefined) {
+      logger.warn(jobFailed(jobName, item, error, attempt));
+    } else {
+      logger.error(jobFailed(jobName, item, error, attempt));
+    }
   }
 }
 
-/** `THROW`: rethrows, so the execution fails (its promise rejects and the failure is logged once more). */
+/**
+ * `THROW`: rethrows, so the execution fails (its promise rejects and the failure is logged once more); a failed
+ * attempt that is retried is not the item's failure, and is not rethrown.
+ */
 export class ThrowJobErrorHandler implements JobErrorHandler {
   readonly type = 'THROW';
 
-  handleException(_jobName: string, error: unknown): void {
-    throw error;
+  handleException(_jobName: string, error: unknown, _item?: number, attempt?: ItemAttempt): void {
+    if (attempt?.retryInMilliseconds === undefined) {
+      throw error;
+    }
   }
 }
 

@@ -25,8 +25,8 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   private misfireRuns?: MisfireRuns;
   private failoverRuns?: FailoverRuns;
   private runMarking?: RunMarking;
-  // A trigger that came while items of this job ran here: run once when they have all ended.
-  private pendingTrigger = false;
+  // Triggers that came while items of this job ran here, run in turn once they have all ended (one per parameter).
+  private pendingTriggers?: Array<{ fireTime: number; jobParameter?: string }>;
 
   constructor(
     private readonly facade: JobFacade,
@@ -56,8 +56,9 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   /**
    * Runs the fire scheduled at `fireTime`; returns `undefined` when it finished synchronously (the common case of a
    * synchronous handler without `monitorExecution` and no reshard), so that the timer path allocates no promise.
+   * `jobParameter`: a trigger's parameter for this run.
    */
-  fire(fireTime: number, missed = false): Promise<void> | undefined {
+  fire(fireTime: number, missed = false, jobParameter?: string): Promise<void> | undefined {
     const { facade } = this;
     const config = facade.config;
     if (this.state.stopped || !facade.mayRunFire(fireTime)) {
@@ -88,7 +89,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
           this.adoptRecordedFires();
           return DONE;
         }
-        const run = this.fireItems(fireTime, source) ?? DONE;
+        const run = this.fireItems(fireTime, source, jobParameter) ?? DONE;
         this.adoptRecordedFires();
         return run;
       };
@@ -97,7 +98,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
         return runAfterSharding();
       });
     }
-    return this.fireItems(fireTime, source);
+    return this.fireItems(fireTime, source, jobParameter);
   }
 
   /** The cron timer's entry: `fire`, with a failed execution reported. */
@@ -107,15 +108,48 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
 
   /**
    * A trigger by an operator (`JobOperateApi.trigger`): fires now for this instance's items, or, when items of the job
-   * are running here, once right after they have all ended (triggers meanwhile collapse into that one). `fireTime` is
-   * the trigger's time, the same on every instance; a trigger older than the assignment in use runs under it.
+   * are running here, right after they have all ended. Triggers meanwhile with the same parameter collapse into one;
+   * with different parameters each runs, in the order they came. `fireTime` is the trigger's time, the same on every
+   * instance; a trigger older than the assignment in use runs under it. `jobParameter`: that run's parameter
+   * (`undefined`: the configured one).
    */
-  trigger(fireTime: number): void {
-    if (this.state.busy) {
-      this.pendingTrigger = true;
+  trigger(fireTime: number, jobParameter?: string): void {
+    const pending = this.pendingTriggers;
+    if (this.state.busy || pending?.length) {
+      if (!pending?.some((queued) => queued.jobParameter === jobParameter)) {
+        (this.pendingTriggers ??= []).push({ fireTime, jobParameter });
+      }
+      if (!this.state.busy) {
+        setImmediate(() => this.runPendingTrigger());
+      }
       return;
     }
-    this.onTimer(Math.max(fireTime, this.facade.assignmentFireTime), false);
+    this.runTrigger(fireTime, jobParameter);
+  }
+
+  private runTrigger(fireTime: number, jobParameter: string | undefined): void {
+    const run = this.fire(Math.max(fireTime, this.facade.assignmentFireTime), false, jobParameter);
+    this.report(this.facade.config, run);
+    if (this.state.busy) {
+      return; // the next queued trigger runs when these items have ended (`release`)
+    }
+    const next = () => void setImmediate(() => this.runPendingTrigger());
+    if (run) {
+      // Resharding first: the next queued trigger waits until this one's items have started (or none did).
+      run.then(next, next);
+    } else if (this.pendingTriggers?.length) {
+      next();
+    }
+  }
+
+  /** Runs the next queued trigger once no item of the job runs here. */
+  private runPendingTrigger(): void {
+    const pending = this.pendingTriggers;
+    if (!pending?.length || this.state.busy || this.state.stopped) {
+      return;
+    }
+    const [{ fireTime, jobParameter }] = pending.splice(0, 1);
+    this.runTrigger(fireTime, jobParameter);
   }
 
   /** Runs an item's missed fires if it is free (another instance's marker of it went). */
@@ -185,7 +219,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
    */
   async stop(graceMs: number): Promise<void> {
     const { state } = this;
-    state.stopped = true;
+    state.stop();
     if (!(await state.waitIdle(graceMs))) {
       logger.warn(
         `Job "${this.facade.config.name}": items ${this.runningItems} still running after ${graceMs} ms; aborting them`,
@@ -196,7 +230,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   }
 
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */
-  private fireItems(fireTime: number, source: ExecutionSource): Promise<void> | undefined {
+  private fireItems(fireTime: number, source: ExecutionSource, jobParameter?: string): Promise<void> | undefined {
     const { facade, state } = this;
     const config = facade.config;
     if (state.stopped || !facade.mayRunFire(fireTime)) {
@@ -221,7 +255,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
     if (items.length === 0) {
       return undefined;
     }
-    return this.start(config, items, fireTime, source);
+    return this.start(config, items, fireTime, source, jobParameter);
   }
 
   private start(
@@ -229,6 +263,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
     items: readonly number[],
     fireTime: number,
     source: ExecutionSource,
+    jobParameter?: string,
   ): Promise<void> | undefined {
     for (const item of items) {
       this.state.running.add(item);
@@ -237,8 +272,8 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
       }
     }
     return config.monitorExecution
-      ? this.marking.run(config, [...items], fireTime, source)
-      : this.pipeline.run(config, items, fireTime, source);
+      ? this.marking.run(config, [...items], fireTime, source, jobParameter)
+      : this.pipeline.run(config, items, fireTime, source, jobParameter);
   }
 
   private report(config: ResolvedJobConfiguration, run: Promise<void> | undefined): void {
@@ -276,9 +311,8 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
     }
     if (state.running.size === 0) {
       state.onIdle();
-      if (this.pendingTrigger) {
-        this.pendingTrigger = false;
-        setImmediate(() => this.trigger(Date.now()));
+      if (this.pendingTriggers?.length) {
+        setImmediate(() => this.runPendingTrigger());
       }
       if (this.facade.config.failover) {
         setImmediate(() => this.claimFailover());

@@ -25,6 +25,7 @@ export class RunMarking {
     items: number[],
     fireTime: number,
     source: ExecutionSource,
+    jobParameter?: string,
   ): Promise<void> {
     const { facade, state } = this;
     const registering = facade.registerStart(items, fireTime);
@@ -59,6 +60,6 @@ export class RunMarking {
       this.owner.release(item);
       this.owner.misfires.missedElsewhere(config, item, fireTime);
     }
-    return this.pipeline.run(config, claimed, fireTime, source);
+    return this.pipeline.run(config, claimed, fireTime, source, jobParameter);
   }
 }

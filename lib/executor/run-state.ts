@@ -25,6 +25,8 @@ export class RunState implements AbortRegistry {
   stopped = false;
   leaving = false;
   private readonly idle: Array<() => void> = [];
+  // Retries waiting out their backoff, woken early when the job stops or its runs are aborted.
+  private backoffs?: Set<() => void>;
 
   constructor(private readonly facade: JobFacade) {}
 
@@ -58,13 +60,39 @@ export class RunState implements AbortRegistry {
     return claim;
   }
 
+  /** Stops accepting runs; retries waiting for their backoff give up at once. */
+  stop(): void {
+    this.stopped = true;
+    this.wakeBackoffs();
+  }
+
+  /** Resolves after `ms`, or at once when the job stops or its runs are aborted (a retry then does not happen). */
+  backoff(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.backoffs?.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      (this.backoffs ??= new Set()).add(wake);
+    });
+  }
+
   /** Aborts the `signal` of every running item; those that then fail count as interrupted (failover). */
   abortRunning(reason: Error): void {
     this.abortReason = reason;
+    this.wakeBackoffs();
     for (const context of this.abortable) {
       if (context.abort(reason)) {
         (this.interrupted ??= new Set()).add(context.shardingItem);
       }
+    }
+  }
+
+  private wakeBackoffs(): void {
+    if (this.backoffs?.size) {
+      [...this.backoffs].forEach((wake) => wake());
     }
   }
 

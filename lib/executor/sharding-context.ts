@@ -18,6 +18,8 @@ export interface AbortRegistry {
  */
 export class ItemShardingContext implements ShardingContext {
   private controller?: AbortController;
+  /** Counted up by the pipeline when it retries the item. */
+  attempt = 1;
 
   constructor(
     readonly jobName: string,
@@ -77,7 +79,7 @@ export class ItemShardingContext implements ShardingContext {
 
   toJSON() {
     const { jobName, taskId, shardingTotalCount, shardingItem, shardingParameter, jobParameter } = this;
-    const { fireTime, executionSource, fencingToken } = this;
+    const { fireTime, executionSource, fencingToken, attempt } = this;
     return {
       jobName,
       taskId,
@@ -88,6 +90,7 @@ export class ItemShardingContext implements ShardingContext {
       fireTime,
       executionSource,
       fencingToken,
+      attempt,
     };
   }
 }

@@ -1,5 +1,5 @@
 import { ModuleMetadata, Type } from '@nestjs/common';
-import { JobConfiguration } from './job-configuration.interface';
+import { ConfiguredJobType, JobConfiguration } from './job-configuration.interface';
 import { JobErrorHandler } from './job-error-handler.interface';
 import type { JobShardingStrategy } from './job-sharding-strategy.interface';
 
@@ -23,14 +23,24 @@ export interface RegistryCenterOptions {
   maxRetries?: number;
 }
 
-/** Per-job override from configuration, keyed by job name in `ElasticJobModuleOptions.jobs`. */
-export type JobOverride = Partial<Omit<JobConfiguration, 'name'>>;
+/**
+ * An entry of `ElasticJobModuleOptions.jobs`, keyed by job name: overrides of a decorated job's configuration, or,
+ * with `elasticJobType`, a script or HTTP job declared by configuration alone. Values read from the environment may
+ * be strings: `"3"` for a number, `"true"`/`"false"` for a flag, `"a,b"` for `jobListenerTypes`.
+ */
+export type JobOverride = Partial<Omit<JobConfiguration, 'name'>> & {
+  /** `SCRIPT` or `HTTP`: declares a job of that type (no decorated method may have this name). */
+  elasticJobType?: ConfiguredJobType;
+};
 
 /** Options of `ElasticJobModule.forRoot`. */
 export interface ElasticJobModuleOptions {
   /** The ZooKeeper registry center. Required. */
   registryCenter: RegistryCenterOptions;
-  /** Overrides of decorated jobs by job name (cron, shardingTotalCount, disabled, ...). Default: none. */
+  /**
+   * By job name: overrides of decorated jobs (cron, shardingTotalCount, disabled, ...), and script and HTTP jobs
+   * declared by configuration (`elasticJobType`). Default: none.
+   */
   jobs?: Record<string, JobOverride>;
   /** Custom error handlers, selected by their `type` in `jobErrorHandlerType`. Default: none. */
   errorHandlers?: JobErrorHandler[];

@@ -1,5 +1,7 @@
 /** Built-in sharding strategies (ElasticJob's names). */
 export type BuiltInShardingStrategyType = 'AVG_ALLOCATION' | 'ODEVITY' | 'ROUND_ROBIN';
+/** Job types declared by configuration alone, without a handler (ElasticJob's names): see `elasticJobType`. */
+export type ConfiguredJobType = 'SCRIPT' | 'HTTP';
 /** Built-in error handlers (ElasticJob's names). */
 export type BuiltInErrorHandlerType = 'LOG' | 'THROW' | 'IGNORE';
 
@@ -49,8 +51,20 @@ export interface JobConfiguration {
   staticSharding?: boolean;
   /** Items of this job run in parallel on this instance at most (local, not stored in ZooKeeper). Default: all. */
   maxConcurrency?: number;
-  /** Free properties (`script.command.line`, `http.uri`, ...). Default: `{}`. */
+  /**
+   * Free properties, under ElasticJob's names: a script job's `script.command.line`, an HTTP job's `http.uri`, the
+   * retry policy's `retry.max.attempts`, ... Default: `{}`.
+   */
   props?: Record<string, string>;
+}
+
+/**
+ * A job declared without a handler (an entry of the module option `jobs`, or `JobRegistry.addJob` without one): a
+ * script job (`props['script.command.line']`) or an HTTP job (`props['http.uri']`, `props['http.method']`).
+ */
+export interface ConfiguredJobConfiguration extends JobConfiguration {
+  /** The job type. Required for a job without a handler. */
+  elasticJobType: ConfiguredJobType;
 }
 
 /** A job configuration with every default applied. */

@@ -1,3 +1,13 @@
+/** Which run of an item failed, when the job retries (`props['retry.max.attempts']`). */
+export interface ItemAttempt {
+  /** 1 for the first run, 2 for the first retry, ... */
+  readonly attempt: number;
+  /** Runs at most: `1 + retry.max.attempts`. */
+  readonly maxAttempts: number;
+  /** Set when the item is retried: the wait before the next attempt. Unset on the failure that is the item's. */
+  readonly retryInMilliseconds?: number;
+}
+
 /**
  * Decides what happens to an error thrown by a job handler. Register custom handlers with the module option
  * `errorHandlers` and select them by `type` in `jobErrorHandlerType`.
@@ -5,6 +15,10 @@
 export interface JobErrorHandler {
   /** The name used in `jobErrorHandlerType`. */
   readonly type: string;
-  /** Called once per failed item; may rethrow to make the execution fail (as `THROW` does). */
-  handleException(jobName: string, error: unknown, shardingItem?: number): void | Promise<void>;
+  /**
+   * Called once per failed item run; may rethrow to make the execution fail (as `THROW` does). With retries it is
+   * called for every failed attempt, `attempt.retryInMilliseconds` set while the item will be retried (a rethrow is
+   * then ignored: only the last failure is the item's).
+   */
+  handleException(jobName: string, error: unknown, shardingItem?: number, attempt?: ItemAttempt): void | Promise<void>;
 }

@@ -35,4 +35,6 @@ export interface ShardingContext {
    * carrying a smaller one, so that an instance cut off from ZooKeeper cannot overwrite the work of its successor.
    */
   readonly fencingToken: number;
+  /** Which run of the item this is in its execution: 1, then 2, 3, ... for retries (`props['retry.max.attempts']`). */
+  readonly attempt: number;
 }

@@ -8,6 +8,12 @@ import { JobOperationError } from '../errors';
 import { RegistryCenter } from '../registry-center';
 import { NamespaceReader } from './namespace.reader';
 
+/** Options of `JobOperateApi.trigger`. */
+export interface TriggerOptions {
+  /** The `jobParameter` of this run on every instance. Default: the configured one. */
+  jobParameter?: string;
+}
+
 /** A job, on one server (`ip`) or on every server of the job (`ip` undefined). */
 interface Target {
   paths: JobNodePath;
@@ -31,10 +37,11 @@ export class JobOperateApi {
 
   /**
    * Runs the job once now on every instance, each for its items (this is how a one-off job without `cron` runs). An
-   * instance on which the job is running queues the trigger and runs it right after (several collapse into one).
-   * Throws when no instance runs the job.
+   * instance on which the job is running queues the trigger and runs it right after (several with the same parameter
+   * collapse into one). With `jobParameter`, that run's `ctx.jobParameter` is the given value on every instance (the
+   * configuration keeps its own). Throws when no instance runs the job.
    */
-  async trigger(jobName: string): Promise<void> {
+  async trigger(jobName: string, options: TriggerOptions = {}): Promise<void> {
     const paths = await this.reader.requireJob(jobName);
     const instances = await this.reader.instances(paths);
     if (instances.length === 0) {
@@ -43,7 +50,15 @@ export class JobOperateApi {
     // ZooKeeper's time (this machine's clock corrected by its measured offset), so that every instance sees the same
     // fire time, whatever the clock of the machine that triggers.
     const fireTime = Date.now() - (await this.clock.currentOffset());
-    await new TriggerService(this.reader.registry, paths).triggerInstances(instances, fireTime);
+    const { jobParameter } = options;
+    if (jobParameter !== undefined && typeof jobParameter !== 'string') {
+      throw new JobOperationError(
+        `Job ${JSON.stringify(jobName)}: invalid "jobParameter" ${JSON.stringify(jobParameter)}: must be a string`,
+        jobName,
+        'jobParameter',
+      );
+    }
+    await new TriggerService(this.reader.registry, paths).triggerInstances(instances, fireTime, jobParameter);
   }
 
   /** Disables the job on a server (its items move to the other servers at the next fire). */

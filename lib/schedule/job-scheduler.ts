@@ -165,9 +165,19 @@ export class JobScheduler implements JobActions {
     await job.executor.stop(Math.max(0, deadline - Date.now()));
   }
 
-  /** Drops the cache (the instance node went in `stop`; a closing session removes the rest). */
+  /** Drops the cache (the instance node went in `stop`; a closing session removes the rest) and the item executor's. */
   async close(): Promise<void> {
     this.job?.cache.close();
+    await this.closeItemExecutor();
+  }
+
+  /** Frees what the job type holds (an HTTP job's connections), once the job has stopped. */
+  async closeItemExecutor(): Promise<void> {
+    try {
+      await this.itemExecutor.close?.();
+    } catch (error) {
+      logger.warn(`Job "${this.name}": closing its ${this.itemExecutor.type} executor failed: ${error}`);
+    }
   }
 
   /**
@@ -187,8 +197,8 @@ export class JobScheduler implements JobActions {
   }
 
   /** An operator's trigger (`TriggerListener`). */
-  trigger(fireTime: number): void {
-    this.job?.executor.trigger(fireTime);
+  trigger(fireTime: number, jobParameter?: string): void {
+    this.job?.executor.trigger(fireTime, jobParameter);
   }
 
   /** An operator removed this instance's node (`ShutdownListener`): the job ends here. */

@@ -35,3 +35,47 @@ export function recordedFire(data: string | null | undefined): number | undefine
   const fireTime = Number(data);
   return data && Number.isFinite(fireTime) && fireTime > 0 ? fireTime : undefined;
 }
+
+/** One operator trigger: its time (ZooKeeper's clock) and, when given, the parameter of that run. */
+export interface TriggerRequest {
+  fireTime: number;
+  jobParameter?: string;
+}
+
+/**
+ * The data of a `trigger/{instanceId}` node: a JSON list of the triggers queued for the instance, so that triggers
+ * written before it took the node are all run, each with its parameter. Earlier writers put the time alone, and
+ * ElasticJob's tools nothing (then the node's creation time stands in, with the configured parameter).
+ */
+export function parseTriggerRequests(data: string | null | undefined, createdAt: number): TriggerRequest[] {
+  const text = (data ?? '').trim();
+  if (text.startsWith('[')) {
+    try {
+      const parsed: unknown = JSON.parse(text);
+      if (Array.isArray(parsed)) {
+        const requests = parsed.filter(isTriggerRequest);
+        if (requests.length > 0) {
+          return requests.map(({ fireTime, jobParameter }) =>
+            jobParameter === undefined ? { fireTime } : { fireTime, jobParameter },
+          );
+        }
+      }
+    } catch {
+      // Not ours: one trigger, as below.
+    }
+  }
+  const written = Number(text);
+  return [{ fireTime: text !== '' && Number.isFinite(written) && written > 0 ? written : createdAt }];
+}
+
+export const formatTriggerRequests = (requests: readonly TriggerRequest[]): string => JSON.stringify(requests);
+
+function isTriggerRequest(value: unknown): value is TriggerRequest {
+  const request = value as TriggerRequest | null;
+  return (
+    typeof request === 'object' &&
+    request !== null &&
+    typeof request.fireTime === 'number' &&
+    (request.jobParameter === undefined || typeof request.jobParameter === 'string')
+  );
+}

@@ -1,17 +1,17 @@
-import { JobNodePath, RegistryEventListener } from '../storage';
+import { JobNodePath, parseTriggerRequests, RegistryEventListener } from '../storage';
 import { hasCode, RegistryCenter, TreeCache, TreeCacheEvent } from '../registry-center';
 import { logger } from '../elastic-job.logger';
 
 /** What the job does when an operator triggers it. */
 export interface TriggerActions {
-  /** Run once for this instance's items (queued while busy). */
-  trigger(fireTime: number): void;
+  /** Run once for this instance's items (queued while busy); `jobParameter`: that run's, else the configured one. */
+  trigger(fireTime: number, jobParameter?: string): void;
   isStopping(): boolean;
 }
 
 /**
  * An operator's trigger of one job on this instance through the registry (as ElasticJob's tools do):
- * `trigger/{instanceId}`, taken once and removed.
+ * `trigger/{instanceId}`, taken once and removed; it may hold several triggers, each with its parameter.
  */
 export class TriggerListener implements RegistryEventListener {
   private readonly triggerPath: string;
@@ -63,8 +63,8 @@ export class TriggerListener implements RegistryEventListener {
   }
 
   /**
-   * Runs the trigger, then clears its node only if nobody triggered again meanwhile (its version): a trigger written
-   * in between is taken as another one.
+   * Takes the node (removed at the version read: a trigger written in between makes the removal fail, and the node is
+   * read again with it), then runs each trigger it held, in order.
    */
   private async takeTrigger(): Promise<void> {
     for (;;) {
@@ -72,19 +72,26 @@ export class TriggerListener implements RegistryEventListener {
       if (!node || this.actions.isStopping()) {
         return;
       }
-      // The operations APIs write ZooKeeper's time of the trigger, the same for every instance; other tools write
-      // nothing, and then the node's creation time stands in.
-      const written = Number(node.data);
-      logger.log(`Job "${this.paths.jobName}": triggered by an operator`);
-      this.actions.trigger(written > 0 ? written : node.stat.ctime);
       try {
         await this.registry.remove(this.triggerPath, { version: node.stat.version });
-        return;
       } catch (error) {
-        if (!hasCode(error, 'BAD_VERSION')) {
-          throw error;
+        if (hasCode(error, 'BAD_VERSION')) {
+          continue;
         }
+        if (hasCode(error, 'NO_NODE')) {
+          return;
+        }
+        throw error;
       }
+      for (const { fireTime, jobParameter } of parseTriggerRequests(node.data, node.stat.ctime)) {
+        logger.log(
+          `Job "${this.paths.jobName}": triggered by an operator${
+            jobParameter === undefined ? '' : ` with jobParameter ${JSON.stringify(jobParameter)}`
+          }`,
+        );
+        this.actions.trigger(fireTime, jobParameter);
+      }
+      return;
     }
   }
 }

@@ -4,10 +4,18 @@ import { Output } from '../cli.output';
 
 /** `trigger`, `disable`, `enable`, `shutdown` and `remove`: steering a job, a server's jobs, or one item. */
 export function addOperateCommands({ command, bind }: Commands): void {
-  bind(command('trigger', 'run a job once now on every instance').argument('<name>'), async (apis, [name]) => {
-    await apis.operate.trigger(name);
-    return done(`Triggered job "${name}".`);
-  });
+  bind(
+    command('trigger', 'run a job once now on every instance')
+      .argument('<name>')
+      .option('--param <value>', "that run's jobParameter (default: the configured one)"),
+    async (apis, [name], opts) => {
+      const jobParameter = opts.param as string | undefined;
+      await apis.operate.trigger(name, { jobParameter });
+      return done(
+        `Triggered job "${name}"${jobParameter === undefined ? '' : ` with jobParameter ${JSON.stringify(jobParameter)}`}.`,
+      );
+    },
+  );
 
   for (const verb of ['disable', 'enable'] as const) {
     bind(

@@ -19,6 +19,8 @@ export interface JobItemExecutor {
   readonly type: string;
   /** Runs the item; returns synchronously when it can (a synchronous handler), else a promise. */
   execute(context: ShardingContext, run: ItemRun): unknown;
+  /** Frees what the executor holds (connections), once the job has stopped on this instance. */
+  close?(): Promise<void> | void;
 }
 
 /** A job's handler: called once per sharding item assigned to this instance. */

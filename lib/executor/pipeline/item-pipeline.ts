@@ -6,12 +6,24 @@ import type { ItemOwner, RunState } from '../run-state';
 import { ItemShardingContext } from '../sharding-context';
 import { ExecutionHook, runWithHooks, ShardingContexts } from './execution-hook';
 import { itemEvent, JobEventBus, JobStatusTraceEvent } from './job-event-bus';
+import { retryDelay, retryPolicyOf, RetryPolicy } from '../../config';
 import { logger } from '../../elastic-job.logger';
 
 const isUndefined = (value: unknown) => value === undefined;
 
 /** What one item's run ended with: nothing, or the error its error handler rethrew. */
 type Outcome = unknown;
+
+/** One execution on this instance, shared by its items. */
+interface Execution {
+  readonly config: ResolvedJobConfiguration;
+  readonly taskId: string;
+  readonly fireTime: number;
+  readonly source: ExecutionSource;
+  /** The configured `jobParameter`, or a trigger's. */
+  readonly jobParameter: string;
+  readonly retry: RetryPolicy | undefined;
+}
 
 /** The stages a job's executions go through, besides the coordination: how an item runs, hooks, the event sink. */
 export interface PipelineStages {
@@ -40,21 +52,40 @@ export class ItemPipeline {
     private readonly owner: ItemOwner,
   ) {}
 
-  /** Runs the items; `undefined` when they all finished synchronously, else a promise that rejects on rethrown errors. */
+  /**
+   * Runs the items; `undefined` when they all finished synchronously, else a promise that rejects on rethrown errors.
+   * `jobParameter` is a trigger's parameter for this execution (else the configured one).
+   */
   run(
     config: ResolvedJobConfiguration,
     items: readonly number[],
     fireTime: number,
     source: ExecutionSource,
+    jobParameter?: string,
   ): Promise<void> | undefined {
     const taskId =
       source === 'FAILOVER'
         ? taskIdOf(config.name, items, 'FAILOVER', this.facade.instanceId)
         : this.readyTaskId(config, items);
-    if (this.stages.hooks.length === 0 && !this.stages.events.active) {
-      return this.collect(config, this.runItems(config, items, taskId, fireTime, source));
+    let retry: RetryPolicy | undefined;
+    try {
+      retry = retryPolicyOf(config.name, config.props);
+    } catch (error) {
+      // Props changed live to an invalid retry policy: the items run once, and the operator hears of it.
+      logger.error(String((error as Error).message ?? error));
     }
-    return this.runStaged(config, items, taskId, fireTime, source);
+    const execution: Execution = {
+      config,
+      taskId,
+      fireTime,
+      source,
+      jobParameter: jobParameter ?? config.jobParameter ?? '',
+      retry,
+    };
+    if (this.stages.hooks.length === 0 && !this.stages.events.active) {
+      return this.collect(config, this.runItems(execution, items));
+    }
+    return this.runStaged(execution, items);
   }
 
   /** Cleans up after runs whose end could not be recorded (ZooKeeper was out of reach). */
@@ -64,19 +95,14 @@ export class ItemPipeline {
     }
   }
 
-  private async runStaged(
-    config: ResolvedJobConfiguration,
-    items: readonly number[],
-    taskId: string,
-    fireTime: number,
-    source: ExecutionSource,
-  ): Promise<void> {
+  private async runStaged(execution: Execution, items: readonly number[]): Promise<void> {
     const { facade, stages } = this;
+    const { config, taskId, fireTime, source } = execution;
     const contexts: ShardingContexts = {
       jobName: config.name,
       taskId,
       shardingTotalCount: config.shardingTotalCount,
-      jobParameter: config.jobParameter ?? '',
+      jobParameter: execution.jobParameter,
       shardingItemParameters: new Map(
         Array.from({ length: config.shardingTotalCount }, (_, item) => [item, facade.shardingParameter(item)]),
       ),
@@ -98,7 +124,7 @@ export class ItemPipeline {
     status('TASK_RUNNING');
     try {
       await runWithHooks(stages.hooks, contexts, onHookError, () =>
-        this.collect(config, this.runItems(config, items, taskId, fireTime, source)),
+        this.collect(config, this.runItems(execution, items)),
       );
     } catch (error) {
       status('TASK_ERROR', String(error));
@@ -108,22 +134,16 @@ export class ItemPipeline {
   }
 
   /** Starts the items; returns their outcomes (promises only for items that did not finish synchronously). */
-  private runItems(
-    config: ResolvedJobConfiguration,
-    items: readonly number[],
-    taskId: string,
-    fireTime: number,
-    source: ExecutionSource,
-  ): Array<Outcome | Promise<Outcome>> {
-    const limit = config.maxConcurrency ?? items.length;
+  private runItems(execution: Execution, items: readonly number[]): Array<Outcome | Promise<Outcome>> {
+    const limit = execution.config.maxConcurrency ?? items.length;
     if (limit >= items.length) {
-      return items.map((item) => this.runItem(config, item, taskId, fireTime, source));
+      return items.map((item) => this.runItem(execution, item));
     }
     let next = 0;
     const worker = async (): Promise<Outcome[]> => {
       const outcomes: Outcome[] = [];
       while (next < items.length) {
-        outcomes.push(await this.runItem(config, items[next++], taskId, fireTime, source));
+        outcomes.push(await this.runItem(execution, items[next++]));
       }
       return outcomes;
     };
@@ -150,25 +170,25 @@ export class ItemPipeline {
   }
 
   /** Runs one item; returns synchronously when the item executor did, else a promise of the outcome. */
-  private runItem(
-    config: ResolvedJobConfiguration,
-    item: number,
-    taskId: string,
-    fireTime: number,
-    source: ExecutionSource,
-  ): Outcome | Promise<Outcome> {
+  private runItem(execution: Execution, item: number): Outcome | Promise<Outcome> {
+    const { config } = execution;
     const context = new ItemShardingContext(
       config.name,
-      taskId,
+      execution.taskId,
       config.shardingTotalCount,
       item,
       this.facade.shardingParameter(item),
-      config.jobParameter ?? '',
-      fireTime,
-      source,
+      execution.jobParameter,
+      execution.fireTime,
+      execution.source,
       this.state.claims?.get(item)?.token ?? this.facade.assignmentToken(item),
       this.state,
     );
+    return this.attempt(execution, context);
+  }
+
+  /** One attempt of the item's run (the first, or a retry). */
+  private attempt(execution: Execution, context: ItemShardingContext): Outcome | Promise<Outcome> {
     const { events } = this.stages;
     const startTime = events.active ? Date.now() : 0;
     if (events.active) {
@@ -178,30 +198,100 @@ export class ItemPipeline {
     try {
       result = this.stages.itemExecutor.execute(context, context);
     } catch (error) {
-      return this.finishItem(config, context, startTime, error, true);
+      return this.afterFailure(execution, context, startTime, error);
     }
     if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
       return Promise.resolve(result).then(
-        () => this.finishItem(config, context, startTime, undefined, false),
-        (error) => this.finishItem(config, context, startTime, error, true),
+        () => this.finishItem(execution, context, startTime, undefined, false),
+        (error) => this.afterFailure(execution, context, startTime, error),
       );
     }
-    return this.finishItem(config, context, startTime, undefined, false);
+    return this.finishItem(execution, context, startTime, undefined, false);
   }
 
-  /** After the item executor: error handler, running marker, local release. Synchronous in the common case. */
+  /** A failed attempt: retried after its backoff while the policy allows and the item is still this run's, else over. */
+  private afterFailure(
+    execution: Execution,
+    context: ItemShardingContext,
+    startTime: number,
+    error: unknown,
+  ): Outcome | Promise<Outcome> {
+    const { retry } = execution;
+    if (!retry || context.attempt > retry.retries || !this.mayRetry(execution, context)) {
+      return this.finishItem(execution, context, startTime, error, true);
+    }
+    return this.retryLater(execution, retry, context, startTime, error);
+  }
+
+  private async retryLater(
+    execution: Execution,
+    retry: RetryPolicy,
+    context: ItemShardingContext,
+    startTime: number,
+    error: unknown,
+  ): Promise<Outcome> {
+    const { config } = execution;
+    const delay = retryDelay(retry, context.attempt);
+    if (this.stages.events.active) {
+      this.stages.events.post(
+        itemEvent(context, this.facade.instanceId, startTime, { success: false, failureCause: error }),
+      );
+    }
+    const attempt = { attempt: context.attempt, maxAttempts: retry.retries + 1, retryInMilliseconds: delay };
+    try {
+      await this.facade.errorHandler().handleException(config.name, error, context.shardingItem, attempt);
+    } catch {
+      // Only the last failure is the item's: a rethrow for an attempt that is retried changes nothing.
+    }
+    await this.state.backoff(delay);
+    if (!this.mayRetry(execution, context)) {
+      logger.warn(
+        `Job "${config.name}": item ${context.shardingItem} is not retried (${
+          this.state.stopped || this.state.abortReason !== undefined
+            ? 'the job stops or lost its lease'
+            : "it is no longer this instance's"
+        })`,
+      );
+      return this.finishItem(execution, context, startTime, error, true, attempt.attempt);
+    }
+    context.attempt++;
+    return this.attempt(execution, context);
+  }
+
+  /**
+   * Whether the item may run again here: the job goes on, the lease is held, the run was not aborted, and the item is
+   * still this instance's (a failover run holds its claim until it ends).
+   */
+  private mayRetry(execution: Execution, context: ItemShardingContext): boolean {
+    const { state, facade } = this;
+    const item = context.shardingItem;
+    return (
+      !state.stopped &&
+      state.abortReason === undefined &&
+      !state.interrupted?.has(item) &&
+      facade.hasLease() &&
+      (execution.source === 'FAILOVER' || facade.localItems().includes(item))
+    );
+  }
+
+  /**
+   * After the item executor: error handler, running marker, local release. Synchronous in the common case.
+   * `reported` is the attempt whose end was already posted (a retry that did not happen).
+   */
   private finishItem(
-    config: ResolvedJobConfiguration,
+    execution: Execution,
     context: ItemShardingContext,
     startTime: number,
     error: unknown,
     failed: boolean,
+    reported?: number,
   ): Outcome | Promise<Outcome> {
+    const { config, retry } = execution;
     context.release();
     const item = context.shardingItem;
     const interrupted = this.state.takeInterrupted(item) && failed;
     const claim = this.state.takeClaim(item);
-    if (this.stages.events.active) {
+    if (this.stages.events.active && reported !== context.attempt) {
       const end = { success: !failed, failureCause: failed ? error : undefined };
       this.stages.events.post(itemEvent(context, this.facade.instanceId, startTime, end));
     }
@@ -214,8 +304,9 @@ export class ItemPipeline {
       if (interrupted) {
         logger.warn(`Job "${config.name}": item ${item} was aborted (${String(this.state.abortReason ?? 'aborted')})`);
       } else if (failed) {
+        const attempt = retry ? { attempt: context.attempt, maxAttempts: retry.retries + 1 } : undefined;
         try {
-          await this.facade.errorHandler().handleException(config.name, error, item);
+          await this.facade.errorHandler().handleException(config.name, error, item, attempt);
         } catch (rethrown) {
           outcome = rethrown ?? new Error(`Job "${config.name}" item ${item} failed`);
         }

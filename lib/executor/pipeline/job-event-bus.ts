@@ -9,6 +9,8 @@ export interface JobExecutionEvent {
   readonly shardingItem: number;
   readonly executionSource: ExecutionSource;
   readonly fireTime: number;
+  /** 1 for an item's first run in its execution, then 2, 3, ... for its retries. */
+  readonly attempt: number;
   readonly startTime: number;
   /** Set when the run has ended. */
   readonly completeTime?: number;
@@ -67,15 +69,16 @@ export function itemEvent(
     shardingItem: number;
     executionSource: ExecutionSource;
     fireTime: number;
+    attempt: number;
   },
   instanceId: string,
   startTime: number,
   end?: { success: boolean; failureCause: unknown },
 ): JobExecutionEvent {
-  const { jobName, taskId, shardingItem, executionSource, fireTime } = context;
+  const { jobName, taskId, shardingItem, executionSource, fireTime, attempt } = context;
   return {
     kind: 'execution',
-    ...{ jobName, taskId, instanceId, shardingItem, executionSource, fireTime, startTime },
+    ...{ jobName, taskId, instanceId, shardingItem, executionSource, fireTime, attempt, startTime },
     ...(end && { completeTime: Date.now(), ...end }),
   };
 }
