@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { ElasticJobModule } from '../lib';
+import { configuredJobs } from './configured.jobs';
 import { SettlementJobs } from './settlement.jobs';
 
 @Module({
@@ -10,6 +11,8 @@ import { SettlementJobs } from './settlement.jobs';
         namespace: process.env.ZK_NAMESPACE ?? 'order-service',
         sessionTimeoutMilliseconds: 10_000,
       },
+      // A script job and an HTTP job, declared by configuration alone.
+      jobs: configuredJobs(),
     }),
   ],
   providers: [SettlementJobs],

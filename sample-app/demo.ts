@@ -1,15 +1,22 @@
 import { ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:http';
+import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { ZookeeperTestServer } from '../test/support/zookeeper-server';
 
 /**
  * Runs INSTANCES copies (default 3) of the sample app against ZooKeeper: the one in ZK_SERVERS, or a local one started
- * here (Debian's package). Prints, per fire, which instance ran which item. After STOP_ONE_AFTER seconds (default 20;
- * 0 to keep all) it stops one instance gracefully, so the reshard shows. Ctrl-C stops everything.
+ * here (Debian's package). Prints, per fire, which instance ran which item: of settle-orders (a decorated method), of
+ * archive-logs (a script job declared by configuration) and of notify-partners (an HTTP job declared by
+ * configuration, whose requests a small server here receives). After STOP_ONE_AFTER seconds (default 20; 0 to keep
+ * all) it stops one instance gracefully, so the reshard shows. Ctrl-C stops everything.
  */
 const LINE = /instance (\d+) settles item (\d+) \(([^)]*)\)/;
-const FIRE_MS = 5000;
+// What the script job prints (through the Nest logger, with the job and the item).
+const SCRIPT_LINE = /Job "archive-logs" item (\d+): archiving logs: .*"shardingParameter":"([^"]*)"/;
+// Runs are printed grouped by the second of their fire.
+const FIRE_MS = 1000;
 // How long the instances get to close on Ctrl-C (their items' grace period is 10 s) before they are killed.
 const STOP_DEADLINE_MS = 15_000;
 
@@ -22,28 +29,46 @@ async function main() {
     servers = zookeeper.connectString;
     console.log(`Started ZooKeeper on ${servers} (data in ${zookeeper.dataDir})`);
   }
+  const fires = new Map<number, string[]>();
+  const record = (line: string) => {
+    const fire = Math.floor(Date.now() / FIRE_MS) * FIRE_MS;
+    fires.set(fire, [...(fires.get(fire) ?? []), line]);
+    setTimeout(() => printFire(fire), 1000).unref();
+  };
+  // The partners' webhook of the HTTP job: the sharding context comes in the `shardingContext` header.
+  const partners = createServer((request, response) => {
+    const context = JSON.parse(String(request.headers.shardingcontext ?? '{}'));
+    const pid = String(context.taskId ?? '')
+      .split('@-@')
+      .pop();
+    record(`notify-partners item ${context.shardingItem} (${context.shardingParameter}) -> pid ${pid}`);
+    request.resume().on('end', () => response.end('ok'));
+  });
+  await new Promise<void>((resolve) => partners.listen(0, '127.0.0.1', resolve));
+  const webhook = `http://127.0.0.1:${(partners.address() as AddressInfo).port}/partners/notify`;
   const count = Number(process.env.INSTANCES ?? 3);
   const stopOneAfter = Number(process.env.STOP_ONE_AFTER ?? 20);
-  const fires = new Map<number, string[]>();
   const children: ChildProcess[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [join(__dirname, 'main.js')], {
-      env: { ...process.env, ZK_SERVERS: servers },
+      env: { ...process.env, ZK_SERVERS: servers, PARTNER_WEBHOOK_URI: webhook },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const match = LINE.exec(line);
-      if (!match) {
-        return;
+      if (match) {
+        record(`settle-orders item ${match[2]} (${match[3]}) -> pid ${match[1]}`);
       }
-      const fire = Math.floor(Date.now() / FIRE_MS) * FIRE_MS;
-      fires.set(fire, [...(fires.get(fire) ?? []), `item ${match[2]} (${match[3]}) -> pid ${match[1]}`]);
-      setTimeout(() => printFire(fire), 1000).unref();
+      const script = SCRIPT_LINE.exec(line);
+      if (script) {
+        record(`archive-logs item ${script[1]} (${script[2]}) -> pid ${child.pid}`);
+      }
     });
   }
   console.log(
-    `Started ${count} instance(s): pids ${children.map((child) => child.pid).join(', ')}; settle-orders fires every 5 s`,
+    `Started ${count} instance(s): pids ${children.map((child) => child.pid).join(', ')}; settle-orders fires every 5 s,` +
+      ` the script job archive-logs and the HTTP job notify-partners (declared by configuration) every 10 s`,
   );
   const printFire = (fire: number) => {
     const lines = fires.get(fire);
@@ -83,6 +108,7 @@ async function main() {
       stragglers.forEach((child) => child.kill('SIGKILL'));
       await Promise.all(exited);
     }
+    partners.close();
     await zookeeper?.destroy();
     process.exit(0);
   };
