@@ -449,26 +449,24 @@ describe('job types, retries and trigger parameters', () => {
         FLAKY_CRON: '0/2 * * * * ?',
         FLAKY_TOTAL: '2',
         FLAKY_FAILURES: '99',
-        RETRY_MAX_ATTEMPTS: '3',
+        RETRY_MAX_ATTEMPTS: '1',
         RETRY_BACKOFF_MS: '3500',
         MONITOR_EXECUTION: 'false',
       };
       const first = await start('127.0.0.2', env);
       const second = await start('127.0.0.3', env);
       await assigned('flaky', 2);
-      // The next first attempt on the first instance, then its server is switched off during the backoff.
-      const seen = attempts(first).length;
-      await waitFor(
-        () =>
-          attempts(first)
-            .slice(seen)
-            .some((run) => run.attempt === 1),
-        10_000,
-        'a first attempt',
-      );
-      const [{ item, fireTime }] = attempts(first)
-        .slice(seen)
-        .filter((run) => run.attempt === 1);
+      // A first attempt on the first instance whose retry is still ahead; then its server is switched off during the
+      // backoff (the item moves to the second instance at the next fire, 2 s later at most).
+      const pending = () =>
+        attempts(first).find(
+          (run) =>
+            run.attempt === 1 &&
+            Date.now() - (run.at as number) < 1000 &&
+            !attempts(first).some((retry) => retry.fireTime === run.fireTime && retry.attempt === 2),
+        );
+      await waitFor(() => pending() !== undefined, 20_000, 'a first attempt with its retry ahead');
+      const { item, fireTime } = pending()!;
       await operate.disable('flaky', '127.0.0.2');
       await waitFor(
         () => attempts(second).some((run) => run.item === item && (run.fireTime as number) > (fireTime as number)),

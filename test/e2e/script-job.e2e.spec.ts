@@ -104,13 +104,23 @@ async function until(condition: () => boolean, what: string, timeoutMs = 10_000)
   }
 }
 
-/** Whether a process (or with a negative id, a process group) is gone. */
+/**
+ * Whether a process (or with a negative id, a process group) is gone. A zombie (dead, not yet reaped by its parent or
+ * by init) counts as gone: it runs nothing.
+ */
 function gone(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return false;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'ESRCH';
+  }
+  if (pid < 0) {
+    return false;
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ').pop()!.startsWith('Z');
+  } catch {
+    return true;
   }
 }
 
