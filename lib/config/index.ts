@@ -6,3 +6,4 @@ export * from './config.service';
 export * from './config.listener';
 export * from './job-entry.coercion';
 export * from './job-retry-policy';
+export * from './props-settings';

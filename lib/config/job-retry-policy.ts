@@ -1,5 +1,6 @@
 import { JobConfigurationError } from '../errors';
 import { invalidJobField } from '../elastic-job.messages';
+import { settingsPerProps } from './props-settings';
 
 /** The props of the retry policy (in `props`, so that ElasticJob's tools read the configuration unchanged). */
 export const RETRY_PROPS = {
@@ -20,21 +21,13 @@ export interface RetryPolicy {
   readonly maxBackoffMs: number;
 }
 
-const policies = new WeakMap<object, RetryPolicy | null>();
-
 /**
  * The retry policy of a job's props, or `undefined` without retries (`retry.max.attempts` absent or 0). Throws a
- * `JobConfigurationError` naming the job and the prop when a value is not a non-negative integer. Memoized per props
+ * `JobConfigurationError` naming the job and the prop when a value is not a non-negative integer. Read once per props
  * object (a configuration change brings a new one).
  */
-export function retryPolicyOf(jobName: string, props: Readonly<Record<string, string>>): RetryPolicy | undefined {
-  let policy = policies.get(props);
-  if (policy === undefined) {
-    policy = parseRetryPolicy(jobName, props) ?? null;
-    policies.set(props, policy);
-  }
-  return policy ?? undefined;
-}
+export const retryPolicyOf: (jobName: string, props: Readonly<Record<string, string>>) => RetryPolicy | undefined =
+  settingsPerProps(parseRetryPolicy);
 
 function parseRetryPolicy(jobName: string, props: Readonly<Record<string, string>>): RetryPolicy | undefined {
   const read = (prop: string, fallback: number): number => {

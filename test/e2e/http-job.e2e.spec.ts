@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { HttpJobError, JobConfigurationError } from '../../lib/errors';
 import type { ResolvedJobConfiguration, ShardingContext } from '../../lib/interfaces';
 import { HTTP_PROPS, httpJobExecutor, httpJobSettings, ItemRun } from '../../lib/executor/job-types';
+import { CONTEXT_JSON_KEYS } from '../support/sharding-context-json';
 
 /** What the test server saw of one request. */
 interface Received {
@@ -128,14 +129,7 @@ describe('HTTP job', () => {
     expect(request.body).toBe('{"a":1}');
     expect(request.headers['content-type']).toBe('application/json');
     const sent = JSON.parse(request.headers.shardingcontext as string);
-    expect(Object.keys(sent)).toEqual([
-      'jobName',
-      'taskId',
-      'shardingTotalCount',
-      'jobParameter',
-      'shardingItem',
-      'shardingParameter',
-    ]);
+    expect(Object.keys(sent)).toEqual(CONTEXT_JSON_KEYS);
     expect(sent).toEqual({
       jobName: JOB,
       taskId: context.taskId,

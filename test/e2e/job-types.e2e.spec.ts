@@ -8,6 +8,7 @@ import { JobOperateApi, ShardingStatisticsApi, ZookeeperRegistryCenter } from '.
 import { AppProcess } from '../support/app-process';
 import { TcpProxy } from '../support/tcp-proxy';
 import { freePort, waitFor, ZookeeperTestServer } from '../support/zookeeper-server';
+import { CONTEXT_JSON_KEYS } from '../support/sharding-context-json';
 
 // Script and HTTP jobs declared by configuration alone, retries, and triggers with a parameter, in real instance
 // processes (test/fixtures/job-types-app.ts) against a real ZooKeeper, with real child processes and a real local
@@ -138,14 +139,7 @@ describe('job types, retries and trigger parameters', () => {
         const fire = Math.floor(run.at / 2000) * 2000;
         fires.set(fire, [...(fires.get(fire) ?? []), run.context.shardingItem as number]);
         expect(run.argv.slice(0, -1)).toEqual(['--target', 's3 bucket']);
-        expect(Object.keys(run.context)).toEqual([
-          'jobName',
-          'taskId',
-          'shardingTotalCount',
-          'jobParameter',
-          'shardingItem',
-          'shardingParameter',
-        ]);
+        expect(Object.keys(run.context)).toEqual(CONTEXT_JSON_KEYS);
         expect(run.context).toMatchObject({ jobName: 'backup', shardingTotalCount: 3, jobParameter: 'nightly' });
         expect(run.context.shardingParameter).toBe('abc'[run.context.shardingItem as number]);
         expect(run.context.taskId).toMatch(/^backup@-@[\d,]+@-@READY@-@127\.0\.0\.[23]@-@\d+$/);
@@ -324,14 +318,7 @@ describe('job types, retries and trigger parameters', () => {
         expect(request).toMatchObject({ method: 'POST', url: '/hooks/settle?region=eu', body: 'source=elasticjob' });
         expect(request.headers['content-type']).toBe('application/x-www-form-urlencoded');
         const context = JSON.parse(request.headers.shardingcontext as string);
-        expect(Object.keys(context)).toEqual([
-          'jobName',
-          'taskId',
-          'shardingTotalCount',
-          'jobParameter',
-          'shardingItem',
-          'shardingParameter',
-        ]);
+        expect(Object.keys(context)).toEqual(CONTEXT_JSON_KEYS);
         expect(context).toMatchObject({ jobName: 'settle', shardingTotalCount: 4, jobParameter: '结算' });
         expect(context.shardingParameter).toBe(['北京', '上海', '广州', '深圳'][context.shardingItem]);
       }

@@ -11,6 +11,7 @@ import {
   scriptJobSettings,
 } from '../../lib/executor/job-types';
 import { ResolvedJobConfiguration, ShardingContext } from '../../lib/interfaces';
+import { CONTEXT_JSON_KEYS } from '../support/sharding-context-json';
 
 // Real processes: each test writes small scripts into a temporary directory and runs them as a SCRIPT job would.
 let dir: string;
@@ -140,14 +141,7 @@ describe('SCRIPT job', () => {
     const argv: string[] = JSON.parse(readFileSync(out, 'utf8'));
     expect(argv.slice(0, -1)).toEqual(['two words', '$HOME', '$HOME']);
     const sent = JSON.parse(argv[argv.length - 1]);
-    expect(Object.keys(sent)).toEqual([
-      'jobName',
-      'taskId',
-      'shardingTotalCount',
-      'jobParameter',
-      'shardingItem',
-      'shardingParameter',
-    ]);
+    expect(Object.keys(sent)).toEqual(CONTEXT_JSON_KEYS);
     expect(sent).toEqual({
       jobName: 'x',
       taskId: 'x@-@0@-@READY@-@127.0.0.1@-@1',

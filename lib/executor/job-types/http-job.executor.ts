@@ -3,7 +3,9 @@ import { logger } from '../../elastic-job.logger';
 import { httpJobRequestFailed, httpJobStatus, invalidJobField, missingJobField } from '../../elastic-job.messages';
 import { HttpJobError, JobConfigurationError } from '../../errors';
 import type { ResolvedJobConfiguration, ShardingContext } from '../../interfaces';
+import { settingsPerProps } from '../../config';
 import type { JobItemExecutor } from './job-item-executor';
+import { shardingContextJson } from './sharding-context.json';
 
 /** The job props that configure an HTTP job (ElasticJob's names). */
 export const HTTP_PROPS = {
@@ -45,7 +47,7 @@ export interface HttpJobSettings {
  * Checks the props of an HTTP job; throws JobConfigurationError(message, jobName, field) naming the job and the prop.
  * The timeouts are undici's, which it checks about every half second: a short one may run out up to a second late.
  */
-export function httpJobSettings(jobName: string, props: Record<string, string>): HttpJobSettings {
+export function httpJobSettings(jobName: string, props: Readonly<Record<string, string>>): HttpJobSettings {
   const invalid = (field: string, reason: string) =>
     new JobConfigurationError(invalidJobField(jobName, field, props[field], reason), jobName, field);
   const required = (field: string) => {
@@ -96,9 +98,10 @@ export function httpJobSettings(jobName: string, props: Record<string, string>):
 
 /** The context as ElasticJob's Gson writes it; non-ASCII escaped as `\uXXXX` (still JSON), as headers must be ASCII. */
 function shardingContextHeader(context: ShardingContext): string {
-  const { jobName, taskId, shardingTotalCount, jobParameter, shardingItem, shardingParameter } = context;
-  const json = JSON.stringify({ jobName, taskId, shardingTotalCount, jobParameter, shardingItem, shardingParameter });
-  return json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return shardingContextJson(context).replace(
+    /[\u007f-\uffff]/g,
+    (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`,
+  );
 }
 
 /** Reads the body to its end, so that the connection can be reused, and keeps its start. */
@@ -138,15 +141,8 @@ function failureCause(error: unknown, signal: AbortSignal, settings: HttpJobSett
 /** Throws (start-up error) if the props are invalid. */
 export function httpJobExecutor(config: ResolvedJobConfiguration): JobItemExecutor & { close(): Promise<void> } {
   // Props are read on every run, as an operator may change them live; parsing once per props object is enough.
-  const parsed = new WeakMap<Record<string, string>, HttpJobSettings>();
-  const settingsOf = ({ name, props }: ResolvedJobConfiguration) => {
-    let settings = parsed.get(props);
-    if (!settings) {
-      settings = httpJobSettings(name, props);
-      parsed.set(props, settings);
-    }
-    return settings;
-  };
+  const settings = settingsPerProps(httpJobSettings);
+  const settingsOf = ({ name, props }: ResolvedJobConfiguration) => settings(name, props);
   settingsOf(config);
 
   // One agent, so that runs reuse connections. The connect timeout is the agent's: a new one needs a new agent.

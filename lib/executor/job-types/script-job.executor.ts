@@ -14,7 +14,9 @@ import {
   scriptNeedsShell,
 } from '../../elastic-job.messages';
 import { ResolvedJobConfiguration, ShardingContext } from '../../interfaces';
+import { settingsPerProps } from '../../config';
 import { JobItemExecutor } from './job-item-executor';
+import { shardingContextJson } from './sharding-context.json';
 
 /** The job's property holding the command line run for each item (ElasticJob's name). */
 export const SCRIPT_COMMAND_LINE_PROP = 'script.command.line';
@@ -38,7 +40,7 @@ const OUTPUT_DRAIN_MS = 1000;
 const MAX_TIMEOUT_MS = 2 ** 31 - 1;
 
 /** Checks the props of a script job; throws JobConfigurationError(message, jobName, field) naming the job and the prop. */
-export function scriptJobSettings(jobName: string, props: Record<string, string>): ScriptJobSettings {
+export function scriptJobSettings(jobName: string, props: Readonly<Record<string, string>>): ScriptJobSettings {
   const fail = (prop: string, message: string) => new JobConfigurationError(message, jobName, prop);
   const field = `props.${SCRIPT_COMMAND_LINE_PROP}`;
   const commandLine = props[SCRIPT_COMMAND_LINE_PROP];
@@ -77,16 +79,8 @@ export function scriptJobSettings(jobName: string, props: Record<string, string>
  * invalid or the command is missing or not executable; later runs read the live props.
  */
 export function scriptJobExecutor(config: ResolvedJobConfiguration): JobItemExecutor {
-  // Parsed once per props object: a configuration change in the registry brings a new one.
-  const settings = new WeakMap<object, ScriptJobSettings>();
-  const settingsOf = ({ name, props }: ResolvedJobConfiguration): ScriptJobSettings => {
-    let found = settings.get(props);
-    if (!found) {
-      found = scriptJobSettings(name, props);
-      settings.set(props, found);
-    }
-    return found;
-  };
+  const settings = settingsPerProps(scriptJobSettings);
+  const settingsOf = ({ name, props }: ResolvedJobConfiguration) => settings(name, props);
   settingsOf(config);
   return {
     type: 'SCRIPT',
@@ -95,17 +89,6 @@ export function scriptJobExecutor(config: ResolvedJobConfiguration): JobItemExec
     },
   };
 }
-
-/** The sharding context as ElasticJob's Gson writes it: these keys, in this order. */
-const shardingContextJson = (c: ShardingContext) =>
-  JSON.stringify({
-    jobName: c.jobName,
-    taskId: c.taskId,
-    shardingTotalCount: c.shardingTotalCount,
-    jobParameter: c.jobParameter,
-    shardingItem: c.shardingItem,
-    shardingParameter: c.shardingParameter,
-  });
 
 /** Kills the whole process group (the script and what it started), SIGKILL if still there after the grace period. */
 function killGroup(pid: number): void {
