@@ -6,7 +6,8 @@ import type { ItemOwner, RunState } from '../run-state';
 import { ItemShardingContext } from '../sharding-context';
 import { ExecutionHook, runWithHooks, ShardingContexts } from './execution-hook';
 import { itemEvent, JobEventBus, JobStatusTraceEvent } from './job-event-bus';
-import { retryDelay, retryPolicyOf, RetryPolicy } from '../../config';
+import { retryPolicyOf, RetryPolicy } from '../../config';
+import { ItemRetries } from './item-retries';
 import { logger } from '../../elastic-job.logger';
 
 const isUndefined = (value: unknown) => value === undefined;
@@ -43,6 +44,7 @@ export class ItemPipeline {
   private leftovers?: Array<{ claim: RunClaim; handOver: boolean }>;
   private taskIdItems?: readonly number[];
   private taskId = '';
+  private readonly retries: ItemRetries;
 
   constructor(
     private readonly facade: JobFacade,
@@ -50,7 +52,9 @@ export class ItemPipeline {
     private readonly stages: PipelineStages,
     /** Frees an item when its run is over here (the executor). */
     private readonly owner: ItemOwner,
-  ) {}
+  ) {
+    this.retries = new ItemRetries(facade, state, stages.events);
+  }
 
   /**
    * Runs the items; `undefined` when they all finished synchronously, else a promise that rejects on rethrown errors.
@@ -216,62 +220,17 @@ export class ItemPipeline {
     startTime: number,
     error: unknown,
   ): Outcome | Promise<Outcome> {
-    const { retry } = execution;
-    if (!retry || context.attempt > retry.retries || !this.mayRetry(execution, context)) {
+    const { retry, source } = execution;
+    if (!retry || !this.retries.allows(retry, source, context)) {
       return this.finishItem(execution, context, startTime, error, true);
     }
-    return this.retryLater(execution, retry, context, startTime, error);
-  }
-
-  private async retryLater(
-    execution: Execution,
-    retry: RetryPolicy,
-    context: ItemShardingContext,
-    startTime: number,
-    error: unknown,
-  ): Promise<Outcome> {
-    const { config } = execution;
-    const delay = retryDelay(retry, context.attempt);
-    if (this.stages.events.active) {
-      this.stages.events.post(
-        itemEvent(context, this.facade.instanceId, startTime, { success: false, failureCause: error }),
-      );
-    }
-    const attempt = { attempt: context.attempt, maxAttempts: retry.retries + 1, retryInMilliseconds: delay };
-    try {
-      await this.facade.errorHandler().handleException(config.name, error, context.shardingItem, attempt);
-    } catch {
-      // Only the last failure is the item's: a rethrow for an attempt that is retried changes nothing.
-    }
-    await this.state.backoff(delay);
-    if (!this.mayRetry(execution, context)) {
-      logger.warn(
-        `Job "${config.name}": item ${context.shardingItem} is not retried (${
-          this.state.stopped || this.state.abortReason !== undefined
-            ? 'the job stops or lost its lease'
-            : "it is no longer this instance's"
-        })`,
-      );
-      return this.finishItem(execution, context, startTime, error, true, attempt.attempt);
-    }
-    context.attempt++;
-    return this.attempt(execution, context);
-  }
-
-  /**
-   * Whether the item may run again here: the job goes on, the lease is held, the run was not aborted, and the item is
-   * still this instance's (a failover run holds its claim until it ends).
-   */
-  private mayRetry(execution: Execution, context: ItemShardingContext): boolean {
-    const { state, facade } = this;
-    const item = context.shardingItem;
-    return (
-      !state.stopped &&
-      state.abortReason === undefined &&
-      !state.interrupted?.has(item) &&
-      facade.hasLease() &&
-      (execution.source === 'FAILOVER' || facade.localItems().includes(item))
-    );
+    return this.retries.waitToRetry(retry, source, context, startTime, error).then((again) => {
+      if (!again) {
+        return this.finishItem(execution, context, startTime, error, true, context.attempt);
+      }
+      context.attempt++;
+      return this.attempt(execution, context);
+    });
   }
 
   /**
