@@ -1,3 +1,5 @@
+import type { ExecutionSource } from './sharding-context.interface';
+
 /** Which run of an item failed, when the job retries (`props['retry.max.attempts']`). */
 export interface ItemAttempt {
   /** 1 for the first run, 2 for the first retry, ... */
@@ -6,6 +8,18 @@ export interface ItemAttempt {
   readonly maxAttempts: number;
   /** Set when the item is retried: the wait before the next attempt. Unset on the failure that is the item's. */
   readonly retryInMilliseconds?: number;
+}
+
+/** The execution a failure belongs to, for handlers that report it (alerts). */
+export interface JobErrorContext {
+  readonly jobName: string;
+  readonly taskId: string;
+  /** The instance the failure happened on. */
+  readonly instanceId: string;
+  readonly fireTime: number;
+  readonly executionSource: ExecutionSource;
+  /** The job's props in force (an alert's settings: `dingtalk.webhook`, `email.to`, ...). */
+  readonly props: Readonly<Record<string, string>>;
 }
 
 /**
@@ -20,5 +34,11 @@ export interface JobErrorHandler {
    * called for every failed attempt, `attempt.retryInMilliseconds` set while the item will be retried (a rethrow is
    * then ignored: only the last failure is the item's).
    */
-  handleException(jobName: string, error: unknown, shardingItem?: number, attempt?: ItemAttempt): void | Promise<void>;
+  handleException(
+    jobName: string,
+    error: unknown,
+    shardingItem?: number,
+    attempt?: ItemAttempt,
+    context?: JobErrorContext,
+  ): void | Promise<void>;
 }

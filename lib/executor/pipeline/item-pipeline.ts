@@ -7,6 +7,7 @@ import { ItemShardingContext } from '../sharding-context';
 import { ExecutionHook, runWithHooks, ShardingContexts } from './execution-hook';
 import { itemEvent, JobEventBus, JobStatusTraceEvent } from './job-event-bus';
 import { retryPolicyOf, RetryPolicy } from '../../config';
+import { errorContextOf, Execution } from './execution';
 import { ItemRetries } from './item-retries';
 import { logger } from '../../elastic-job.logger';
 
@@ -14,17 +15,6 @@ const isUndefined = (value: unknown) => value === undefined;
 
 /** What one item's run ended with: nothing, or the error its error handler rethrew. */
 type Outcome = unknown;
-
-/** One execution on this instance, shared by its items. */
-interface Execution {
-  readonly config: ResolvedJobConfiguration;
-  readonly taskId: string;
-  readonly fireTime: number;
-  readonly source: ExecutionSource;
-  /** The configured `jobParameter`, or a trigger's. */
-  readonly jobParameter: string;
-  readonly retry: RetryPolicy | undefined;
-}
 
 /** The stages a job's executions go through, besides the coordination: how an item runs, hooks, the event sink. */
 export interface PipelineStages {
@@ -122,9 +112,11 @@ export class ItemPipeline {
         ...{ executionSource: source, state, message, time: Date.now() },
       });
     const onHookError = (error: unknown) =>
-      Promise.resolve(facade.errorHandler().handleException(config.name, error)).catch((rethrown) =>
-        logger.error(`Job "${config.name}": a hook failed: ${rethrown}`),
-      );
+      Promise.resolve(
+        facade
+          .errorHandler()
+          .handleException(config.name, error, undefined, undefined, errorContextOf(execution, facade.instanceId)),
+      ).catch((rethrown) => logger.error(`Job "${config.name}": a hook failed: ${rethrown}`));
     status('TASK_RUNNING');
     try {
       await runWithHooks(stages.hooks, contexts, onHookError, () =>
@@ -224,7 +216,7 @@ export class ItemPipeline {
     if (!retry || !this.retries.allows(retry, source, context)) {
       return this.finishItem(execution, context, startTime, error, true);
     }
-    return this.retries.waitToRetry(retry, source, context, startTime, error).then((again) => {
+    return this.retries.waitToRetry(execution, retry, context, startTime, error).then((again) => {
       if (!again) {
         return this.finishItem(execution, context, startTime, error, true, context.attempt);
       }
@@ -265,7 +257,8 @@ export class ItemPipeline {
       } else if (failed) {
         const attempt = retry ? { attempt: context.attempt, maxAttempts: retry.retries + 1 } : undefined;
         try {
-          await this.facade.errorHandler().handleException(config.name, error, item, attempt);
+          const context = errorContextOf(execution, this.facade.instanceId);
+          await this.facade.errorHandler().handleException(config.name, error, item, attempt, context);
         } catch (rethrown) {
           outcome = rethrown ?? new Error(`Job "${config.name}" item ${item} failed`);
         }

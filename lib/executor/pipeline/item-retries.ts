@@ -4,6 +4,7 @@ import type { ExecutionSource } from '../../interfaces';
 import type { JobFacade } from '../job-facade';
 import type { RunState } from '../run-state';
 import type { ItemShardingContext } from '../sharding-context';
+import { errorContextOf, Execution } from './execution';
 import { itemEvent, JobEventBus } from './job-event-bus';
 
 /**
@@ -40,8 +41,8 @@ export class ItemRetries {
    * lease), and resolves whether the retry still may happen.
    */
   async waitToRetry(
+    execution: Execution,
     retry: RetryPolicy,
-    source: ExecutionSource,
     context: ItemShardingContext,
     startTime: number,
     error: unknown,
@@ -54,12 +55,13 @@ export class ItemRetries {
     }
     try {
       const reported = { attempt, maxAttempts: retry.retries + 1, retryInMilliseconds: delay };
-      await facade.errorHandler().handleException(jobName, error, item, reported);
+      const described = errorContextOf(execution, facade.instanceId);
+      await facade.errorHandler().handleException(jobName, error, item, reported, described);
     } catch {
       // Only the last failure is the item's: a rethrow for an attempt that is retried changes nothing.
     }
     await state.backoff(delay);
-    if (this.allows(retry, source, context)) {
+    if (this.allows(retry, execution.source, context)) {
       return true;
     }
     const why =
