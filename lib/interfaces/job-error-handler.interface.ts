@@ -41,4 +41,9 @@ export interface JobErrorHandler {
     attempt?: ItemAttempt,
     context?: JobErrorContext,
   ): void | Promise<void>;
+  /**
+   * Checks a job's props for this handler's settings (an alert's webhook, ...) when the job is declared; throws a
+   * `JobConfigurationError` naming the job and the prop, so that a misconfigured alert fails the start, not the alert.
+   */
+  checkProps?(jobName: string, props: Readonly<Record<string, string>>): void;
 }
