@@ -1,6 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { ELASTIC_DATAFLOW_JOB_METADATA, ELASTIC_JOB_METADATA } from './elastic-job.constants';
+import {
+  ELASTIC_DATAFLOW_JOB_METADATA,
+  ELASTIC_JOB_LISTENER_METADATA,
+  ELASTIC_JOB_METADATA,
+} from './elastic-job.constants';
 import { DataflowJobConfiguration, JobConfiguration } from './interfaces';
 
 /** Reads what the decorators stored. */
@@ -14,5 +18,9 @@ export class ElasticJobMetadataAccessor {
 
   getDataflowJobConfiguration(target: Function): DataflowJobConfiguration | undefined {
     return this.reflector.get<DataflowJobConfiguration | undefined>(ELASTIC_DATAFLOW_JOB_METADATA, target);
+  }
+
+  getListenerType(target: Function): string | undefined {
+    return this.reflector.get<string | undefined>(ELASTIC_JOB_LISTENER_METADATA, target);
   }
 }

@@ -14,3 +14,5 @@ export const STREAMING_PROCESS_PROP = 'streaming.process';
 export const ELASTIC_JOB_KNOWN_TYPES = 'ELASTIC_JOB_KNOWN_TYPES';
 /** Injection token of the function that builds the registry center (`RegistryCenterFactory`): override it in tests. */
 export const ELASTIC_JOB_REGISTRY_CENTER_FACTORY = 'ELASTIC_JOB_REGISTRY_CENTER_FACTORY';
+/** Metadata key written by `@JobListener` on a provider class. */
+export const ELASTIC_JOB_LISTENER_METADATA = 'elastic-job:listener';

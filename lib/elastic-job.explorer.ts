@@ -4,9 +4,10 @@ import type { InstanceWrapper } from '@nestjs/core/injector/instance-wrapper';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
 import { logger } from './elastic-job.logger';
 import { requestScopedJob } from './elastic-job.messages';
-import { JobConfigurationError } from './errors';
+import { JobConfigurationError, ModuleOptionsError } from './errors';
 import { dataflowJobExecutor, simpleJobExecutor, toDataflowConfiguration } from './executor';
-import { DataflowJob } from './interfaces';
+import { DataflowJob, ElasticJobListener } from './interfaces';
+import { DistributeOnceJobListener } from './listeners';
 import { DeclaredJob, ElasticJobOrchestrator } from './elastic-job.orchestrator';
 
 /** Finds `@ElasticJob` methods on every provider and controller at module init and declares them. */
@@ -25,6 +26,7 @@ export class ElasticJobExplorer implements OnModuleInit {
     }
     const seen = new Set<unknown>();
     const declared: DeclaredJob[] = [];
+    const listeners: Array<{ type: string; listener: ElasticJobListener; source: string }> = [];
     const wrappers: InstanceWrapper[] = [...this.discovery.getProviders(), ...this.discovery.getControllers()];
     for (const wrapper of wrappers) {
       const instance = wrapper.instance as Record<string, unknown> | undefined;
@@ -35,6 +37,10 @@ export class ElasticJobExplorer implements OnModuleInit {
       const prototype = Object.getPrototypeOf(instance);
       if (!prototype) {
         continue;
+      }
+      const listenerType = this.accessor.getListenerType(instance.constructor as Function);
+      if (listenerType !== undefined) {
+        listeners.push(this.listenerOf(listenerType, instance, wrapper));
       }
       const dataflow = this.accessor.getDataflowJobConfiguration(instance.constructor as Function);
       if (dataflow) {
@@ -75,6 +81,22 @@ export class ElasticJobExplorer implements OnModuleInit {
         });
       }
     }
+    this.orchestrator.declareListeners(listeners);
     this.orchestrator.declare(declared);
+  }
+
+  /** A `@JobListener` provider, checked: it has both methods (or is a distribute-once listener). */
+  private listenerOf(type: string, instance: Record<string, unknown>, wrapper: InstanceWrapper) {
+    const source = (instance.constructor as Function).name || String(wrapper.name);
+    const ok =
+      instance instanceof DistributeOnceJobListener ||
+      (typeof instance.beforeJobExecuted === 'function' && typeof instance.afterJobExecuted === 'function');
+    if (typeof type !== 'string' || type.trim() === '' || !ok) {
+      throw new ModuleOptionsError(
+        `@JobListener(${JSON.stringify(type)}) on ${source}: the type must be a non-empty string and the class must implement beforeJobExecuted(contexts) and afterJobExecuted(contexts), or extend DistributeOnceJobListener`,
+        'jobListenerTypes',
+      );
+    }
+    return { type, listener: instance as unknown as ElasticJobListener, source };
   }
 }

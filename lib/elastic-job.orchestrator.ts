@@ -1,13 +1,20 @@
 import { BeforeApplicationShutdown, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { ModulesContainer } from '@nestjs/core';
+import { closeAlertHandlers } from './alerts';
 import { CLOCK_CHECK_INTERVAL_MS } from './clock';
 import { coerceJobEntry, resolveJobConfiguration } from './config';
 import { logger } from './elastic-job.logger';
 import { duplicateJobName, handlerAndJobType, invalidJobField, missingJobHandler } from './elastic-job.messages';
 import { ElasticJobRuntime } from './elastic-job.runtime';
-import { JobConfigurationError } from './errors';
+import { JobConfigurationError, ModuleOptionsError } from './errors';
 import { CONFIGURED_JOB_TYPES, configuredJobExecutor, JobItemExecutor } from './executor';
-import { ConfiguredJobType, JobConfiguration, JobOverride, ResolvedJobConfiguration } from './interfaces';
+import {
+  ConfiguredJobType,
+  ElasticJobListener,
+  JobConfiguration,
+  JobOverride,
+  ResolvedJobConfiguration,
+} from './interfaces';
 import { RegistryCenter } from './registry-center';
 import { JobScheduler, JobSchedulerContext } from './schedule';
 import { mapConcurrently } from './utils';
@@ -63,6 +70,22 @@ export class ElasticJobOrchestrator
   /** The registry center of this application (the primary's). */
   get registry(): RegistryCenter {
     return this.primary.runtime.registry;
+  }
+
+  /** Records the application's listeners (`@JobListener` providers); throws on two of one type. */
+  declareListeners(found: Array<{ type: string; listener: ElasticJobListener; source: string }>): void {
+    const sources = new Map<string, string>();
+    for (const { type, listener, source } of found) {
+      const first = sources.get(type);
+      if (first !== undefined) {
+        throw new ModuleOptionsError(
+          `@JobListener(${JSON.stringify(type)}): declared by ${first} and by ${source}; listener types must be unique`,
+          'jobListenerTypes',
+        );
+      }
+      sources.set(type, source);
+      this.runtime.listeners.set(type, listener);
+    }
   }
 
   /**
@@ -171,6 +194,8 @@ export class ElasticJobOrchestrator
     this.started = false;
     this.unsubscribers.splice(0).forEach((unsubscribe) => unsubscribe());
     await Promise.all([...this.jobs.values()].map((entry) => entry.scheduler.closeItemExecutor()));
+    // Alerts still waiting to be sent go out now, then their connections close.
+    await closeAlertHandlers(this.runtime.errorHandlers.values());
     // Closing the session removes every ephemeral node of this instance at once (instances, running markers), so
     // the other instances see it leave in one step; no node-by-node removal is needed.
     if (this.runtime.hasRegistry) {
@@ -202,6 +227,21 @@ export class ElasticJobOrchestrator
     if (existing) {
       throw new JobConfigurationError(duplicateJobName(config.name, existing.source, job.source), config.name, 'name');
     }
+    const unknownListener = config.jobListenerTypes.find((type) => !runtime.listeners.has(type));
+    if (unknownListener !== undefined) {
+      const known = [...runtime.listeners.keys()];
+      throw new JobConfigurationError(
+        invalidJobField(
+          config.name,
+          'jobListenerTypes',
+          config.jobListenerTypes,
+          `no listener of type ${JSON.stringify(unknownListener)} (declare a provider with @JobListener(${JSON.stringify(unknownListener)}); known: ${known.join(', ') || 'none'})`,
+        ),
+        config.name,
+        'jobListenerTypes',
+      );
+    }
+    runtime.errorHandlers.get(config.jobErrorHandlerType)?.checkProps?.(config.name, config.props);
     const itemExecutor = typeof job.itemExecutor === 'string' ? configured(config, job.itemExecutor) : job.itemExecutor;
     this.context ??= runtime.schedulerContext(
       (jobName) =>

@@ -6,7 +6,7 @@ import { ELASTIC_JOB_MODULE_OPTIONS, ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from 
 import { resolveModuleOptions, ResolvedModuleOptions } from './elastic-job.options';
 import { buildErrorHandlers, JobEventBus } from './executor';
 import { InstanceIdentity, releaseInstanceIdentity, resolveInstanceIdentity } from './instance';
-import { ElasticJobModuleOptions, JobErrorHandler, RegistryCenterOptions } from './interfaces';
+import { ElasticJobListener, ElasticJobModuleOptions, JobErrorHandler, RegistryCenterOptions } from './interfaces';
 import { RegistryCenter } from './registry-center';
 import type { JobSchedulerContext } from './schedule';
 import { BUILT_IN_SHARDING_STRATEGIES, JobShardingStrategy } from './sharding';
@@ -26,6 +26,8 @@ export class ElasticJobRuntime {
   readonly shardingStrategies: ReadonlyMap<string, JobShardingStrategy>;
   /** Error handler and sharding strategy types this application knows (built-in and custom). */
   readonly knownTypes: KnownTypes;
+  /** The application's listeners by type (`@JobListener` providers, found by the explorer). */
+  readonly listeners = new Map<string, ElasticJobListener>();
   readonly timer = new CronTimer();
   readonly events = new JobEventBus();
   private registryCenter?: RegistryCenter;
@@ -81,6 +83,7 @@ export class ElasticJobRuntime {
       timer: this.timer,
       identity: this.identity,
       errorHandlers: this.errorHandlers,
+      listeners: this.listeners,
       shardingStrategies: this.shardingStrategies,
       knownTypes: this.knownTypes,
       events: this.events,

@@ -13,4 +13,13 @@ export const JOB_CONFIGURATION_DEFAULTS = {
 } as const;
 
 export const BUILT_IN_SHARDING_STRATEGY_TYPES: readonly string[] = ['AVG_ALLOCATION', 'ODEVITY', 'ROUND_ROBIN'];
-export const BUILT_IN_ERROR_HANDLER_TYPES: readonly string[] = ['LOG', 'THROW', 'IGNORE'];
+export const BUILT_IN_ERROR_HANDLER_TYPES: readonly string[] = [
+  'LOG',
+  'THROW',
+  'IGNORE',
+  'DINGTALK',
+  'WECHAT',
+  'SLACK',
+  'WEBHOOK',
+  'EMAIL',
+];

@@ -149,7 +149,7 @@ describe('resolveJobConfiguration', () => {
     it('lists the allowed types for an unknown error handler', () => {
       const error = configurationError({ ...valid, jobErrorHandlerType: 'NOPE' });
       expect(error.message).toBe(
-        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; expected one of LOG, THROW, IGNORE`,
+        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; expected one of LOG, THROW, IGNORE, DINGTALK, WECHAT, SLACK, WEBHOOK, EMAIL`,
       );
     });
 
@@ -159,7 +159,8 @@ describe('resolveJobConfiguration', () => {
         shardingStrategyTypes: ['AVG_ALLOCATION', 'ODEVITY', 'ROUND_ROBIN', 'BY_REGION'],
       };
       expect(configurationError({ ...valid, jobErrorHandlerType: 'NOPE' }, known).message).toBe(
-        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; expected one of LOG, THROW, IGNORE, AUDIT`,
+        `Job "${JOB}": invalid "jobErrorHandlerType" "NOPE": unknown type; ` +
+          'expected one of LOG, THROW, IGNORE, DINGTALK, WECHAT, SLACK, WEBHOOK, EMAIL, AUDIT',
       );
       expect(configurationError({ ...valid, jobShardingStrategyType: 'NOPE' }, known).message).toBe(
         `Job "${JOB}": invalid "jobShardingStrategyType" "NOPE": unknown type; ` +

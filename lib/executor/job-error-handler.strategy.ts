@@ -1,3 +1,4 @@
+import { buildAlertHandlers } from '../alerts';
 import { jobFailed } from '../elastic-job.messages';
 import { ItemAttempt, JobErrorHandler } from '../interfaces';
 import { logger } from '../elastic-job.logger';
@@ -38,8 +39,17 @@ export class IgnoreJobErrorHandler implements JobErrorHandler {
   }
 }
 
-/** Built-in handlers plus the custom ones from the module options, by type. */
+/**
+ * Built-in handlers (`LOG`, `THROW`, `IGNORE`, then the alerts `DINGTALK`, `WECHAT`, `SLACK`, `WEBHOOK`, `EMAIL`) plus
+ * the custom ones from the module options, by type. The alerts have `close()`, for shutdown (`closeAlertHandlers`).
+ */
 export function buildErrorHandlers(custom: JobErrorHandler[] = []): Map<string, JobErrorHandler> {
-  const handlers = [new LogJobErrorHandler(), new ThrowJobErrorHandler(), new IgnoreJobErrorHandler(), ...custom];
+  const handlers = [
+    new LogJobErrorHandler(),
+    new ThrowJobErrorHandler(),
+    new IgnoreJobErrorHandler(),
+    ...buildAlertHandlers(),
+    ...custom,
+  ];
   return new Map(handlers.map((handler) => [handler.type, handler]));
 }

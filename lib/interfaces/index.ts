@@ -5,3 +5,4 @@ export * from './sharding-context.interface';
 export * from './dataflow-job.interface';
 export * from './job-operations.interface';
 export * from './job-sharding-strategy.interface';
+export * from './job-listener.interface';

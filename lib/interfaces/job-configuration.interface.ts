@@ -2,8 +2,9 @@
 export type BuiltInShardingStrategyType = 'AVG_ALLOCATION' | 'ODEVITY' | 'ROUND_ROBIN';
 /** Job types declared by configuration alone, without a handler (ElasticJob's names): see `elasticJobType`. */
 export type ConfiguredJobType = 'SCRIPT' | 'HTTP';
-/** Built-in error handlers (ElasticJob's names). */
-export type BuiltInErrorHandlerType = 'LOG' | 'THROW' | 'IGNORE';
+/** Built-in error handlers (ElasticJob's names; `SLACK` and `WEBHOOK` are this module's). */
+export type BuiltInErrorHandlerType =
+  'LOG' | 'THROW' | 'IGNORE' | 'DINGTALK' | 'WECHAT' | 'SLACK' | 'WEBHOOK' | 'EMAIL';
 
 /**
  * Configuration of one job: the argument of `@ElasticJob`, and what is stored (as YAML, with ElasticJob's
@@ -37,7 +38,10 @@ export interface JobConfiguration {
   reconcileIntervalMinutes?: number;
   /** Sharding strategy: `AVG_ALLOCATION`, `ODEVITY`, `ROUND_ROBIN` or a custom type. Default: `AVG_ALLOCATION`. */
   jobShardingStrategyType?: BuiltInShardingStrategyType | string;
-  /** Error handler: `LOG`, `THROW`, `IGNORE` or a custom type. Default: `LOG`. */
+  /**
+   * Error handler: `LOG`, `THROW`, `IGNORE`, an alert (`DINGTALK`, `WECHAT`, `SLACK`, `WEBHOOK`, `EMAIL`, set up by
+   * `props`) or a custom type. Default: `LOG`.
+   */
   jobErrorHandlerType?: BuiltInErrorHandlerType | string;
   /** Types of the job listeners to call. Default: none. */
   jobListenerTypes?: string[];

@@ -1,12 +1,15 @@
 import { ClockGuard, ClockService } from '../clock';
 import { KnownTypes, ConfigService, ConfigListener } from '../config';
 import { CronTimer } from '../cron';
+import { logger } from '../elastic-job.logger';
 import { ElectionListener, LeaderService, ElectionActions } from '../election';
 import { ExecutionService, ExecutionListener } from '../execution';
-import { JobEventBus, JobExecutor, JobItemExecutor, ExecutionHook } from '../executor';
+import { JobEventBus, JobExecutor, JobItemExecutor } from '../executor';
 import { FailoverService, FailoverListener } from '../failover';
 import { DepartureService, InstanceIdentity, InstanceService, ShutdownActions, ShutdownListener } from '../instance';
-import { JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
+import { GuaranteeService } from '../guarantee';
+import { ElasticJobListener, JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
+import { distributeOnceHook, listenerHooks } from '../listeners';
 import { ReconcileService, ReconcileContext, ReconcileListener } from '../reconcile';
 import { RegistryCenter, TreeCache } from '../registry-center';
 import { ServerListener, ServerRetention, ServerService, StaleServerService } from '../server';
@@ -16,15 +19,14 @@ import { TriggerActions, TriggerListener } from '../trigger';
 import { LeavingJob } from './job-hand-over';
 import { LiteJobFacade } from './lite-job-facade';
 
-// No job has hooks yet: one empty list for all.
-const NO_HOOKS: readonly ExecutionHook[] = Object.freeze([]);
-
 /** What every job of an application shares. */
 export interface JobSchedulerContext {
   readonly registry: RegistryCenter;
   readonly timer: CronTimer;
   readonly identity: InstanceIdentity;
   readonly errorHandlers: ReadonlyMap<string, JobErrorHandler>;
+  /** The application's listeners (`@JobListener`), by type. */
+  readonly listeners: ReadonlyMap<string, ElasticJobListener>;
   readonly shardingStrategies: ReadonlyMap<string, JobShardingStrategy>;
   readonly knownTypes: KnownTypes;
   readonly clock: ClockService;
@@ -88,7 +90,20 @@ export function assembleJob(part: JobParts): StartedJob {
     { clock: part.clockGuard, shardingStrategies },
     config,
   );
-  const executor = new JobExecutor(facade, { itemExecutor: part.itemExecutor, hooks: NO_HOOKS, events });
+  const guarantee = new GuaranteeService(registry, cache, paths, instanceId);
+  const hooks = listenerHooks(config.name, context.listeners, (listener) =>
+    distributeOnceHook(listener, {
+      guarantee,
+      config: () => facade.config,
+      isHandedOver: async (item) =>
+        (await registry.exists(paths.leaderFailoverItem(item))) || (await registry.exists(paths.failover(item))),
+      report: (error) =>
+        Promise.resolve()
+          .then(() => facade.errorHandler().handleException(facade.config.name, error))
+          .catch((rethrown) => logger.error(`Job "${facade.config.name}": ${rethrown}`)),
+    }),
+  );
+  const executor = new JobExecutor(facade, { itemExecutor: part.itemExecutor, hooks, events });
   const reconcile = new ReconcileService(registry, cache, paths, leader, sharding, failover, staleServers, actions);
   const own = paths.instance(instanceId);
   const election = new ElectionListener(leader, paths, own, actions);
@@ -109,6 +124,7 @@ export function assembleJob(part: JobParts): StartedJob {
     servers,
     new ExecutionListener(paths, executor),
     new FailoverListener(paths, executor),
+    guarantee,
   ];
   return {
     registry,

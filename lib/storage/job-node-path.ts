@@ -123,6 +123,17 @@ export class JobNodePath {
   get trigger(): string {
     return `${this.root}/trigger`;
   }
+  /** `guarantee/started` and `guarantee/completed` (ElasticJob's): the items of a fire registered by distribute-once. */
+  get guaranteeStarted(): string {
+    return `${this.root}/guarantee/started`;
+  }
+  get guaranteeCompleted(): string {
+    return `${this.root}/guarantee/completed`;
+  }
+  /** Whether the path is under `guarantee/`. */
+  isGuaranteeNode(path: string): boolean {
+    return path.startsWith(`${this.root}/guarantee/`);
+  }
   triggerInstance(instanceId: string): string {
     return `${this.trigger}/${instanceId}`;
   }

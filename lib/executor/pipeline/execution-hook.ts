@@ -1,18 +1,6 @@
-import type { ExecutionSource } from '../../interfaces';
+import type { ShardingContexts } from '../../interfaces';
 
-/** One execution on this instance: the items of one fire (or misfire run, failover run, trigger) it runs together. */
-export interface ShardingContexts {
-  readonly jobName: string;
-  readonly taskId: string;
-  readonly shardingTotalCount: number;
-  readonly jobParameter: string;
-  /** Item -> parameter, for every item of the job. */
-  readonly shardingItemParameters: ReadonlyMap<number, string>;
-  /** This instance's items of this execution. */
-  readonly shardingItems: readonly number[];
-  readonly fireTime: number;
-  readonly executionSource: ExecutionSource;
-}
+export type { ShardingContexts } from '../../interfaces';
 
 /**
  * A stage around one execution: `before` runs before its first item starts, `after` once its last item has ended

@@ -44,7 +44,7 @@ function pipeline(
   const run = new ItemPipeline(
     facade,
     state,
-    { itemExecutor, hooks, events },
+    { itemExecutor, hooks: () => hooks, events },
     { release: (item) => released.push(item) },
   );
   return { run, errors, released };

@@ -19,7 +19,8 @@ type Outcome = unknown;
 /** The stages a job's executions go through, besides the coordination: how an item runs, hooks, the event sink. */
 export interface PipelineStages {
   readonly itemExecutor: JobItemExecutor;
-  readonly hooks: readonly ExecutionHook[];
+  /** The hooks of an execution under `config` (its listeners, from `jobListenerTypes`): the same array while it holds. */
+  readonly hooks: (config: ResolvedJobConfiguration) => readonly ExecutionHook[];
   readonly events: JobEventBus;
 }
 
@@ -76,10 +77,11 @@ export class ItemPipeline {
       jobParameter: jobParameter ?? config.jobParameter ?? '',
       retry,
     };
-    if (this.stages.hooks.length === 0 && !this.stages.events.active) {
+    const hooks = this.stages.hooks(config);
+    if (hooks.length === 0 && !this.stages.events.active) {
       return this.collect(config, this.runItems(execution, items));
     }
-    return this.runStaged(execution, items);
+    return this.runStaged(execution, items, hooks);
   }
 
   /** Cleans up after runs whose end could not be recorded (ZooKeeper was out of reach). */
@@ -89,7 +91,11 @@ export class ItemPipeline {
     }
   }
 
-  private async runStaged(execution: Execution, items: readonly number[]): Promise<void> {
+  private async runStaged(
+    execution: Execution,
+    items: readonly number[],
+    hooks: readonly ExecutionHook[],
+  ): Promise<void> {
     const { facade, stages } = this;
     const { config, taskId, fireTime, source } = execution;
     const contexts: ShardingContexts = {
@@ -97,9 +103,8 @@ export class ItemPipeline {
       taskId,
       shardingTotalCount: config.shardingTotalCount,
       jobParameter: execution.jobParameter,
-      shardingItemParameters: new Map(
-        Array.from({ length: config.shardingTotalCount }, (_, item) => [item, facade.shardingParameter(item)]),
-      ),
+      // This instance's items of the execution, as ElasticJob's: a listener of a job of many items builds little.
+      shardingItemParameters: new Map(items.map((item) => [item, facade.shardingParameter(item)])),
       shardingItems: items,
       fireTime,
       executionSource: source,
@@ -119,9 +124,7 @@ export class ItemPipeline {
       ).catch((rethrown) => logger.error(`Job "${config.name}": a hook failed: ${rethrown}`));
     status('TASK_RUNNING');
     try {
-      await runWithHooks(stages.hooks, contexts, onHookError, () =>
-        this.collect(config, this.runItems(execution, items)),
-      );
+      await runWithHooks(hooks, contexts, onHookError, () => this.collect(config, this.runItems(execution, items)));
     } catch (error) {
       status('TASK_ERROR', String(error));
       throw error;
