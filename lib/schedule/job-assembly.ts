@@ -1,15 +1,12 @@
 import { ClockGuard, ClockService } from '../clock';
 import { KnownTypes, ConfigService, ConfigListener } from '../config';
 import { CronTimer } from '../cron';
-import { logger } from '../elastic-job.logger';
 import { ElectionListener, LeaderService, ElectionActions } from '../election';
 import { ExecutionService, ExecutionListener } from '../execution';
 import { JobEventBus, JobExecutor, JobItemExecutor } from '../executor';
 import { FailoverService, FailoverListener } from '../failover';
 import { DepartureService, InstanceIdentity, InstanceService, ShutdownActions, ShutdownListener } from '../instance';
-import { GuaranteeService } from '../guarantee';
 import { ElasticJobListener, JobErrorHandler, ResolvedJobConfiguration } from '../interfaces';
-import { distributeOnceHook, listenerHooks } from '../listeners';
 import { ReconcileService, ReconcileContext, ReconcileListener } from '../reconcile';
 import { RegistryCenter, TreeCache } from '../registry-center';
 import { ServerListener, ServerRetention, ServerService, StaleServerService } from '../server';
@@ -17,6 +14,7 @@ import { JobShardingStrategy, ReshardService, ShardingService, ShardingListener,
 import { JobNodePath, RegistryEventListener } from '../storage';
 import { TriggerActions, TriggerListener } from '../trigger';
 import { LeavingJob } from './job-hand-over';
+import { jobHooks } from './job-hooks';
 import { LiteJobFacade } from './lite-job-facade';
 
 /** What every job of an application shares. */
@@ -90,19 +88,7 @@ export function assembleJob(part: JobParts): StartedJob {
     { clock: part.clockGuard, shardingStrategies },
     config,
   );
-  const guarantee = new GuaranteeService(registry, cache, paths, instanceId);
-  const hooks = listenerHooks(config.name, context.listeners, (listener) =>
-    distributeOnceHook(listener, {
-      guarantee,
-      config: () => facade.config,
-      isHandedOver: async (item) =>
-        (await registry.exists(paths.leaderFailoverItem(item))) || (await registry.exists(paths.failover(item))),
-      report: (error) =>
-        Promise.resolve()
-          .then(() => facade.errorHandler().handleException(facade.config.name, error))
-          .catch((rethrown) => logger.error(`Job "${facade.config.name}": ${rethrown}`)),
-    }),
-  );
+  const { hooks, guarantee } = jobHooks(context.listeners, { registry, cache, paths, instanceId, facade });
   const executor = new JobExecutor(facade, { itemExecutor: part.itemExecutor, hooks, events });
   const reconcile = new ReconcileService(registry, cache, paths, leader, sharding, failover, staleServers, actions);
   const own = paths.instance(instanceId);
@@ -124,7 +110,7 @@ export function assembleJob(part: JobParts): StartedJob {
     servers,
     new ExecutionListener(paths, executor),
     new FailoverListener(paths, executor),
-    guarantee,
+    ...(guarantee ? [guarantee] : []),
   ];
   return {
     registry,

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { createHmac } from 'node:crypto';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, IncomingMessage, Server } from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -387,6 +388,106 @@ describe('job types, retries and trigger parameters', () => {
         expect(failed).toMatchObject({ jobName: 'hook', field });
         expect(failed.error).toMatch(/hook/);
       }
+    });
+  });
+
+  describe('failure alerts from a real instance', () => {
+    let server: Server;
+    let port = 0;
+    const received: Request[] = [];
+
+    beforeEach(async () => {
+      received.length = 0;
+      server = createServer((req, res) => {
+        let body = '';
+        req.on('data', (chunk) => (body += chunk));
+        req.on('end', () => {
+          received.push({ method: req.method!, url: req.url!, headers: req.headers, body, at: Date.now() });
+          if (!req.url!.startsWith('/hang')) {
+            res.writeHead(200, { 'content-type': 'application/json' }).end('{"errcode":0}');
+          }
+        });
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      port = (server.address() as AddressInfo).port;
+    });
+    afterEach(async () => {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    });
+
+    // A script that records its run, then fails.
+    const failing = () =>
+      script(
+        'fail.js',
+        `#!${process.execPath}\nrequire('fs').appendFileSync(${JSON.stringify(join(dir, 'runs.log'))}, JSON.stringify({ argv: process.argv.slice(2), at: Date.now() }) + '\\n');\nconsole.error('disk full');\nprocess.exit(1);\n`,
+      );
+
+    it('send one webhook per execution with every failed item of it, for a script job', async () => {
+      const app = await start(
+        '127.0.0.2',
+        jobs({
+          nightly: {
+            elasticJobType: 'SCRIPT',
+            cron: '* * * * * ?',
+            shardingTotalCount: 2,
+            jobErrorHandlerType: 'WEBHOOK',
+            props: {
+              'script.command.line': failing(),
+              'webhook.url': `http://127.0.0.1:${port}/alerts`,
+              'webhook.secret': 's3cret',
+            },
+          },
+        }),
+      );
+      await waitFor(() => received.length >= 2, 15_000, 'two alerts');
+      for (const alert of received.slice(0, 2)) {
+        const body = JSON.parse(alert.body);
+        expect(body).toMatchObject({
+          jobName: 'nightly',
+          instanceId: `127.0.0.2@-@${app.child.pid}`,
+          executionSource: 'NORMAL_TRIGGER',
+        });
+        expect(body.fireTime % 1000).toBe(0);
+        expect(body.failures.map((failure: { shardingItem: number }) => failure.shardingItem).sort()).toEqual([0, 1]);
+        expect(body.error.message).toMatch(/exit code 1/);
+        expect(body.error.message).toMatch(/disk full/);
+        const signature = createHmac('sha256', 's3cret').update(alert.body).digest('hex');
+        expect(alert.headers['x-elasticjob-signature']).toBe(signature);
+      }
+      expect(new Set(received.map((alert) => JSON.parse(alert.body).fireTime)).size).toBe(received.length);
+    });
+
+    it('never delay the next fires when the alert endpoint does not answer', async () => {
+      const app = await start(
+        '127.0.0.2',
+        jobs({
+          nightly: {
+            elasticJobType: 'SCRIPT',
+            cron: '* * * * * ?',
+            shardingTotalCount: 1,
+            jobErrorHandlerType: 'DINGTALK',
+            props: {
+              'script.command.line': failing(),
+              'dingtalk.webhook': `http://127.0.0.1:${port}/hang`,
+              'dingtalk.read.timeout.milliseconds': '3000',
+            },
+          },
+        }),
+      );
+      await waitFor(() => recordedRuns().length >= 6, 15_000, 'six fires');
+      const runs = recordedRuns().slice(1, 6);
+      // Each fire starts its run on time (node's start-up included), one a second, though every alert hangs for 3 s.
+      for (const run of runs) {
+        expect(run.at % 1000).toBeLessThan(700);
+      }
+      expect(new Set(runs.map((run) => Math.floor(run.at / 1000))).size).toBe(5);
+      await waitFor(
+        () => app.output.some((line) => /the DINGTALK alert was not delivered/.test(line)),
+        15_000,
+        'the warning of an undelivered alert',
+      );
+      expect(app.output.filter((line) => /the DINGTALK alert was not delivered/.test(line))).toHaveLength(1);
     });
   });
 
