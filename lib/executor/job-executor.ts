@@ -8,6 +8,8 @@ import { ItemOwner, RunState } from './run-state';
 import { logger } from '../elastic-job.logger';
 
 const DONE: Promise<void> = Promise.resolve();
+// How long a stopping job waits at least for its executions' after-hooks.
+const AFTER_HOOKS_MIN_MS = 1000;
 
 /**
  * Runs one job's fires on this instance: decides whether a fire runs here (lease, clock, server switch, reshard),
@@ -219,6 +221,7 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
    */
   async stop(graceMs: number): Promise<void> {
     const { state } = this;
+    const deadline = Date.now() + graceMs;
     state.stop();
     if (!(await state.waitIdle(graceMs))) {
       logger.warn(
@@ -227,6 +230,8 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
       state.abortRunning(new Error('instance shutting down'));
       await state.waitIdle(Infinity);
     }
+    // The executions' after-hooks (listeners) still need the session: what is left of the grace, at least a second.
+    await state.waitSettled(Math.max(AFTER_HOOKS_MIN_MS, deadline - Date.now()));
   }
 
   /** Runs this instance's items of the fire under the current assignment; items still running miss it. */

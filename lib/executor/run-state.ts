@@ -25,6 +25,8 @@ export class RunState implements AbortRegistry {
   stopped = false;
   leaving = false;
   private readonly idle: Array<() => void> = [];
+  // Executions with hooks whose after-hooks have not ended (made on first use).
+  private settling?: Set<Promise<unknown>>;
   // Retries waiting out their backoff, woken early when the job stops or its runs are aborted.
   private backoffs?: Set<() => void>;
 
@@ -58,6 +60,27 @@ export class RunState implements AbortRegistry {
       this.claims!.delete(item);
     }
     return claim;
+  }
+
+  /** Follows an execution until its after-hooks have ended. */
+  track(execution: Promise<unknown>): void {
+    const settling = (this.settling ??= new Set());
+    const done = () => settling.delete(execution);
+    settling.add(execution);
+    execution.then(done, done);
+  }
+
+  /** Resolves once the tracked executions have ended, or after `timeoutMs`. */
+  async waitSettled(timeoutMs: number): Promise<void> {
+    if (!this.settling?.size) {
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      Promise.allSettled([...this.settling]),
+      new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs))),
+    ]);
+    clearTimeout(timer);
   }
 
   /** Stops accepting runs; retries waiting for their backoff give up at once. */

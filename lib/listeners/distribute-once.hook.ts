@@ -8,8 +8,6 @@ import type { DistributeOnceJobListener } from './distribute-once-job-listener';
 export interface DistributeOnceJob {
   readonly guarantee: GuaranteeService;
   config(): ResolvedJobConfiguration;
-  /** Whether the item's interrupted run was queued for failover or is being failed over (its end is the taker's). */
-  isHandedOver(item: number): Promise<boolean>;
   /** Reports a failure around the items (a listener's, a wait that timed out) to the job's error handler. */
   report(error: unknown): void;
 }
@@ -52,14 +50,10 @@ export function distributeOnceHook(listener: DistributeOnceJobListener, job: Dis
         );
       }
     },
-    async afterExecution(contexts) {
+    async afterExecution(contexts, { handedOver }) {
       const { fireTime } = contexts;
-      const ended: number[] = [];
-      for (const item of contexts.shardingItems) {
-        if (!(await job.isHandedOver(item))) {
-          ended.push(item);
-        }
-      }
+      // An item handed to failover ends on its taker, which registers it.
+      const ended = contexts.shardingItems.filter((item) => !handedOver.has(item));
       await guarantee.register('completed', fireTime, ended);
       void watchCompletion(listener, job, contexts);
     },

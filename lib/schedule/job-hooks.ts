@@ -35,8 +35,6 @@ export function jobHooks(
     distributeOnceHook(listener, {
       guarantee: guarantee!,
       config: () => facade.config,
-      isHandedOver: async (item) =>
-        (await registry.exists(paths.leaderFailoverItem(item))) || (await registry.exists(paths.failover(item))),
       report: (error) =>
         Promise.resolve()
           .then(() => facade.errorHandler().handleException(facade.config.name, error))

@@ -193,6 +193,44 @@ describe('job listeners', () => {
     expect(auditOnce(steady, to - 3).length).toBeGreaterThanOrEqual(1);
   });
 
+  it('count the items of an instance killed without failover as ended once its session is gone', async () => {
+    await start(
+      { LISTENER_TYPES: 'once', JOB_CRON: '0/3 * * * * ?', ITEM_MS: '600', ONCE_STARTED_TIMEOUT_MS: '1000' },
+      IPS,
+    );
+    const victim = cluster.instances.get(IPS[1])!;
+    const seen = victim.of('run').length;
+    await waitFor(() => victim.of('run').length > seen, 10_000, 'the victim running an item');
+    const killedFire = victim.of('run').at(-1)!.fireTime as number;
+    const killedAt = Date.now();
+    victim.child.kill('SIGKILL');
+    await waitFor(() => ofFire(all('once-after'), killedFire).length > 0, 20_000, 'the end of the killed fire');
+    expect(ofFire(all('once-after'), killedFire)).toHaveLength(1);
+    expect(ofFire(all('once-before'), killedFire)).toHaveLength(1);
+    // Not before the killed instance's session ended (4 s): until then its items could still be running.
+    expect(ofFire(all('once-after'), killedFire)[0].at as number).toBeGreaterThan(killedAt + 3000);
+    expect(all('run').filter((run) => run.source === 'FAILOVER')).toEqual([]);
+  });
+
+  it('end a fire once when an instance leaves gracefully in the middle of it', async () => {
+    await start(
+      { LISTENER_TYPES: 'once', JOB_CRON: '0/3 * * * * ?', ITEM_MS: '1200', FAILOVER: 'true', GRACE_MS: '5000' },
+      IPS,
+    );
+    const leaver = cluster.instances.get(IPS[2])!;
+    const seen = leaver.of('run').length;
+    await waitFor(() => leaver.of('run').length > seen, 10_000, 'the leaver running an item');
+    const fire = leaver.of('run').at(-1)!.fireTime as number;
+    await leaver.stop('SIGTERM');
+    await waitFor(() => ofFire(all('once-after'), fire).length > 0, 20_000, 'the end of the fire');
+    const ends = ofFire(all('end'), fire);
+    expect(ends.map((end) => end.item).sort()).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8]);
+    expect(ofFire(all('once-after'), fire)).toHaveLength(1);
+    expect(ofFire(all('once-after'), fire)[0].at as number).toBeGreaterThanOrEqual(
+      Math.max(...ends.map((end) => end.at as number)),
+    );
+  });
+
   it('end a wait at its timeout with an error, run the items anyway, and leave the next fires unaffected', async () => {
     await start(
       {

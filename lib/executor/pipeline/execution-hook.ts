@@ -2,6 +2,11 @@ import type { ShardingContexts } from '../../interfaces';
 
 export type { ShardingContexts } from '../../interfaces';
 
+/** How an execution's items ended on this instance, for the after-hooks. */
+export interface ExecutionEnd {
+  readonly handedOver: ReadonlySet<number>;
+}
+
 /**
  * A stage around one execution: `before` runs before its first item starts, `after` once its last item has ended
  * (both may return a promise, which the execution waits for). A hook that throws is reported to the job's error
@@ -9,7 +14,8 @@ export type { ShardingContexts } from '../../interfaces';
  */
 export interface ExecutionHook {
   beforeExecution?(contexts: ShardingContexts): unknown;
-  afterExecution?(contexts: ShardingContexts): unknown;
+  /** `ended.handedOver`: the items whose run was cut short and handed to failover (another instance ends them). */
+  afterExecution?(contexts: ShardingContexts, ended: ExecutionEnd): unknown;
 }
 
 /**
@@ -21,6 +27,7 @@ export async function runWithHooks(
   contexts: ShardingContexts,
   onHookError: (error: unknown) => Promise<void>,
   body: () => Promise<void> | undefined,
+  ended: ExecutionEnd = { handedOver: new Set() },
 ): Promise<void> {
   const call = async (stage: () => unknown) => {
     try {
@@ -36,7 +43,7 @@ export async function runWithHooks(
     await body();
   } finally {
     for (const hook of hooks) {
-      await call(() => hook.afterExecution?.(contexts));
+      await call(() => hook.afterExecution?.(contexts, ended));
     }
   }
 }

@@ -10,6 +10,8 @@ export interface Execution {
   /** The configured `jobParameter`, or a trigger's. */
   readonly jobParameter: string;
   readonly retry: RetryPolicy | undefined;
+  /** Items whose interrupted run was handed to failover (made on the first). */
+  handedOver?: Set<number>;
   /** What an error handler is told of the execution, made on the first failure. */
   errorContext?: JobErrorContext;
 }

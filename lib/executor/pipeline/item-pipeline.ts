@@ -12,6 +12,7 @@ import { ItemRetries } from './item-retries';
 import { logger } from '../../elastic-job.logger';
 
 const isUndefined = (value: unknown) => value === undefined;
+const NONE: ReadonlySet<number> = new Set();
 
 /** What one item's run ended with: nothing, or the error its error handler rethrew. */
 type Outcome = unknown;
@@ -124,7 +125,21 @@ export class ItemPipeline {
       ).catch((rethrown) => logger.error(`Job "${config.name}": a hook failed: ${rethrown}`));
     status('TASK_RUNNING');
     try {
-      await runWithHooks(hooks, contexts, onHookError, () => this.collect(config, this.runItems(execution, items)));
+      const ended = {
+        get handedOver(): ReadonlySet<number> {
+          return execution.handedOver ?? NONE;
+        },
+      };
+      const settling = runWithHooks(
+        hooks,
+        contexts,
+        onHookError,
+        () => this.collect(config, this.runItems(execution, items)),
+        ended,
+      );
+      // Shutdown waits for the after-hooks too (their writes need the session).
+      this.state.track(settling);
+      await settling;
     } catch (error) {
       status('TASK_ERROR', String(error));
       throw error;
@@ -244,6 +259,9 @@ export class ItemPipeline {
     context.release();
     const item = context.shardingItem;
     const interrupted = this.state.takeInterrupted(item) && failed;
+    if (interrupted && config.failover) {
+      (execution.handedOver ??= new Set()).add(item);
+    }
     const claim = this.state.takeClaim(item);
     if (this.stages.events.active && reported !== context.attempt) {
       const end = { success: !failed, failureCause: failed ? error : undefined };
