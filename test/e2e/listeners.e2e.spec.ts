@@ -232,31 +232,29 @@ describe('job listeners', () => {
   });
 
   it('end a wait at its timeout with an error, run the items anyway, and leave the next fires unaffected', async () => {
-    await start(
-      {
-        LISTENER_TYPES: 'once',
-        JOB_CRON: '* * * * * ?',
-        RECORD_ERRORS: 'true',
-        ONCE_STARTED_TIMEOUT_MS: '400',
-        ONCE_COMPLETED_TIMEOUT_MS: '2000',
-        SESSION_TIMEOUT_MS: '4000',
-      },
-      IPS.slice(0, 2),
-    );
-    // Kill -9 of one instance: until its session expires and the others reshard, its items are never registered.
-    const killedAt = Date.now();
-    await cluster.instances.get(IPS[1])!.stop('SIGKILL');
-    const survivor = cluster.instances.get(IPS[0])!;
-    await waitFor(
-      () => survivor.of('job-error').some((e) => /startedTimeoutMilliseconds/.test(e.message as string)),
-      10_000,
-      'the start wait timing out',
-    );
-    const timedOut = survivor.of('job-error').find((e) => /startedTimeoutMilliseconds/.test(e.message as string))!;
-    expect(timedOut.message).toMatch(/the items run without it/);
-    // The items ran anyway at that fire.
-    expect(survivor.of('run').some((run) => (run.at as number) > killedAt)).toBe(true);
+    cluster = new Cluster({
+      ZK_SERVERS: zk.connectString,
+      ZK_NAMESPACE: namespace,
+      JOB_TOTAL: '9',
+      LISTENER_TYPES: 'once',
+      RECORD_ERRORS: 'true',
+      ONCE_STARTED_TIMEOUT_MS: '400',
+      ONCE_COMPLETED_TIMEOUT_MS: '2000',
+    });
+    const survivor = await cluster.start(IPS[0]);
+    // An instance whose application has no `once` listener: its items of each fire are never registered.
+    const other = await cluster.start(IPS[1], { LISTENER_TYPES: '', NO_ONCE_PROVIDER: 'true' });
+    await settled(2);
+    const timedOut = () =>
+      survivor.of('job-error').filter((e) => /startedTimeoutMilliseconds/.test(e.message as string));
+    await waitFor(() => timedOut().length >= 2, 10_000, 'the start wait timing out');
+    expect(timedOut()[0].message).toMatch(/the items run without it/);
+    const fireTime = Date.parse(/fire at (\S+) did not/.exec(timedOut()[0].message as string)![1]);
+    // The items ran anyway at that fire, and no `before` ran for it.
+    expect(ofFire(survivor.of('run'), fireTime).length).toBeGreaterThan(0);
+    expect(ofFire(all('once-before'), fireTime)).toEqual([]);
     // Once the survivor owns every item, each fire has its listener once again.
+    await other.stop('SIGTERM');
     await settled(1);
     const from = nowSecond() + 2;
     await untilSecond(from + 4, 600);
