@@ -620,7 +620,11 @@ describe('job types, retries and trigger parameters', () => {
       ]);
       const code = await new Promise((resolve) => cli.on('close', resolve));
       expect(code).toBe(0);
-      await waitFor(() => params(second).length === before.second + 2, 10_000, 'the CLI trigger');
+      await waitFor(
+        () => params(second).length === before.second + 2 && params(first).length === before.first + 3,
+        10_000,
+        'the CLI trigger on both instances',
+      );
       expect(params(second).at(-1)!.jobParameter).toBe('from cli');
       expect(params(first).at(-1)!.jobParameter).toBe('from cli');
     });
