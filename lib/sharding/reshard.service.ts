@@ -7,6 +7,9 @@ import { availableOf, BETWEEN_FIRES_MS, SHARDING_WAIT_MS, ShardingService } from
 import type { JobShardingStrategy } from './strategy';
 import { logger } from '../elastic-job.logger';
 
+/** How long a follower waits for a reshard once the leader has begun it (it holds `processing`). */
+const LEADER_RESHARD_WAIT_MS = 3 * SHARDING_WAIT_MS;
+
 /**
  * The leader's side of sharding: at a flagged fire the leader computes the assignment with the job's strategy and
  * writes it (`sharding/{i}/instance`, then the stamp), while the followers wait for it, as ElasticJob Lite does, but
@@ -114,21 +117,25 @@ export class ReshardService {
     return availableOf(instances, (ip) => servers[ips.indexOf(ip)]);
   }
 
+  /**
+   * Waits for the leader's reshard: `SHARDING_WAIT_MS` for one to begin, then as long as the leader holds `processing`
+   * (ephemeral, so it ends with the leader), up to `LEADER_RESHARD_WAIT_MS`. A leader waits up to `SHARDING_WAIT_MS`
+   * for running items before it writes, so a follower must wait longer than that once the reshard has begun, or it
+   * would run the fire under the old assignment while the leader runs it under the new one.
+   */
   private async waitForLeader(config: ResolvedJobConfiguration, fireTime: number): Promise<void> {
-    const done = await waitForCache(
-      this.cache,
-      () =>
-        this.leader.isLeader() ||
-        (!this.sharding.isShardingNecessary(fireTime) && !this.cache.has(this.paths.leaderShardingProcessing)),
-      SHARDING_WAIT_MS,
-    );
-    if (!done) {
-      logger.warn(
-        `Job "${config.name}": no reshard by a leader within ${SHARDING_WAIT_MS} ms (leader: ${
-          this.cache.get(this.paths.leaderElectionInstance) ?? 'none'
-        }); running with the current assignment`,
-      );
+    const processing = this.paths.leaderShardingProcessing;
+    const done = () =>
+      this.leader.isLeader() || (!this.sharding.isShardingNecessary(fireTime) && !this.cache.has(processing));
+    const begun = await waitForCache(this.cache, () => done() || this.cache.has(processing), SHARDING_WAIT_MS);
+    if (begun && (await waitForCache(this.cache, done, LEADER_RESHARD_WAIT_MS))) {
+      return;
     }
+    logger.warn(
+      `Job "${config.name}": no reshard by a leader within ${begun ? LEADER_RESHARD_WAIT_MS : SHARDING_WAIT_MS} ms (leader: ${
+        this.cache.get(this.paths.leaderElectionInstance) ?? 'none'
+      }); running with the current assignment`,
+    );
   }
 
   /**

@@ -536,9 +536,9 @@ describe('alert error handlers', () => {
       const handler = track(new WebhookJobErrorHandler());
       const props = { 'webhook.url': `http://127.0.0.1:${port}/alerts` };
 
-      const started = performance.now();
-      handler.handleException(JOB, new Error('boom'), 0, undefined, contextOf(props));
-      expect(performance.now() - started).toBeLessThan(5);
+      // It returns before the delivery has even been tried: nothing is returned to wait on, nothing warned yet.
+      expect(handler.handleException(JOB, new Error('boom'), 0, undefined, contextOf(props))).toBeUndefined();
+      expect(warn).not.toHaveBeenCalled();
       await until(() => warn.mock.calls.length > 0, 'the warning');
       await handler.flush();
       expect(warnings(warn)).toEqual([
@@ -555,9 +555,8 @@ describe('alert error handlers', () => {
       const handler = track(new SlackJobErrorHandler());
       const props = { 'slack.webhook': webhooks.url('/hang'), 'slack.read.timeout.milliseconds': '300' };
 
-      const started = performance.now();
-      handler.handleException(JOB, new Error('boom'), 0, undefined, contextOf(props));
-      expect(performance.now() - started).toBeLessThan(5);
+      expect(handler.handleException(JOB, new Error('boom'), 0, undefined, contextOf(props))).toBeUndefined();
+      expect(webhooks.on('/hang')).toHaveLength(0);
       await until(() => warn.mock.calls.length > 0, 'the warning', 5000);
       expect(webhooks.on('/hang')).toHaveLength(1);
       expect(warnings(warn)).toEqual([expect.stringContaining('read timed out after 300 ms')]);
