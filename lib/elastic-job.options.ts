@@ -59,5 +59,57 @@ export function resolveModuleOptions(options: ElasticJobModuleOptions): Resolved
       fail(field, value, 'must be an integer >= 0');
     }
   }
+  checkTracing(options.tracing, fail);
+  const metrics = options.metrics;
+  if (metrics !== undefined && typeof metrics !== 'boolean') {
+    if (!metrics || typeof metrics !== 'object') {
+      fail('metrics', metrics, 'must be true, false or { registry?, jobLabelLimit? }');
+    }
+    if (metrics.registry !== undefined && typeof metrics.registry?.registerMetric !== 'function') {
+      fail('metrics.registry', '(object)', 'must be a prom-client Registry');
+    }
+    if (
+      metrics.jobLabelLimit !== undefined &&
+      (!Number.isInteger(metrics.jobLabelLimit) || metrics.jobLabelLimit < 1)
+    ) {
+      fail('metrics.jobLabelLimit', metrics.jobLabelLimit, 'must be a positive integer');
+    }
+  }
   return { ...options, ...durations };
+}
+
+/** Checks the `tracing` option (without loading `pg`). */
+function checkTracing(
+  tracing: ElasticJobModuleOptions['tracing'],
+  fail: (field: string, value: unknown, reason: string) => never,
+): void {
+  if (tracing === undefined) {
+    return;
+  }
+  if (!tracing || typeof tracing !== 'object') {
+    fail('tracing', tracing, "must be { type: 'RDB', dataSource }");
+  }
+  if (tracing.type !== 'RDB') {
+    fail('tracing.type', tracing.type, "must be 'RDB' (PostgreSQL)");
+  }
+  const { dataSource } = tracing;
+  if (typeof dataSource === 'string' ? dataSource.trim() === '' : !dataSource || typeof dataSource !== 'object') {
+    fail(
+      'tracing.dataSource',
+      typeof dataSource === 'string' ? dataSource : typeof dataSource,
+      'must be a pg.Pool, a pg.PoolConfig or a connection string',
+    );
+  }
+  const integers: Array<[keyof typeof tracing, number]> = [
+    ['retentionDays', 0],
+    ['queueCapacity', 1],
+    ['batchSize', 1],
+    ['flushIntervalMilliseconds', 1],
+  ];
+  for (const [field, min] of integers) {
+    const value = tracing[field];
+    if (value !== undefined && (!Number.isInteger(value) || (value as number) < min)) {
+      fail(`tracing.${field}`, value, `must be an integer >= ${min}`);
+    }
+  }
 }

@@ -11,6 +11,7 @@ import { CONFIGURED_JOB_TYPES, configuredJobExecutor, JobItemExecutor } from './
 import {
   ConfiguredJobType,
   ElasticJobListener,
+  InstanceStatus,
   JobConfiguration,
   JobOverride,
   ResolvedJobConfiguration,
@@ -51,6 +52,8 @@ export class ElasticJobOrchestrator
   private started = false;
   private housekeeping?: NodeJS.Timeout;
   private readonly unsubscribers: Array<() => void> = [];
+  private sessionRenewals = 0;
+  private metrics?: { stop(): void };
 
   constructor(
     readonly runtime: ElasticJobRuntime,
@@ -120,6 +123,21 @@ export class ElasticJobOrchestrator
   }
 
   /** Adds a job at runtime; it starts at once when the application has started. */
+  /** This instance's state and its jobs' (`InstanceStatusApi`). */
+  status(): InstanceStatus {
+    const primary = this.primary;
+    const registry = primary.registry;
+    const jobs = [...primary.jobs.values()].map((entry) => entry.scheduler.status());
+    return {
+      instanceId: primary.runtime.identity.instanceId,
+      connected: primary.started && registry.isConnected(),
+      leaseHeld: primary.started && registry.hasLease(),
+      renewingSession: jobs.some((job) => job.state === 'RENEWING'),
+      sessionRenewals: primary.sessionRenewals,
+      jobs,
+    };
+  }
+
   async addJob(job: DeclaredJob): Promise<void> {
     const primary = this.primary;
     const scheduler = primary.addDeclared(job);
@@ -154,12 +172,17 @@ export class ElasticJobOrchestrator
       return;
     }
     const registry = this.registry;
+    const { runtime } = this;
+    // Before the first fire, so that it is traced and counted.
+    runtime.tracing?.start(runtime.events);
+    this.startMetrics();
     await registry.connect();
     this.started = true;
     this.unsubscribers.push(
       registry.onLease((held) => this.jobs.forEach((entry) => entry.scheduler.onLease(held))),
       registry.onConnectionState((event) => {
         if (event.state === 'RECONNECTED' && event.newSession) {
+          this.sessionRenewals++;
           for (const { scheduler } of this.jobs.values()) {
             scheduler
               .onSessionRenewed()
@@ -194,14 +217,46 @@ export class ElasticJobOrchestrator
     this.started = false;
     this.unsubscribers.splice(0).forEach((unsubscribe) => unsubscribe());
     await Promise.all([...this.jobs.values()].map((entry) => entry.scheduler.closeItemExecutor()));
-    // Alerts still waiting to be sent go out now, then their connections close.
-    await closeAlertHandlers(this.runtime.errorHandlers.values());
+    // Alerts still waiting to be sent go out now, then their connections close; so do traced events.
+    await Promise.all([closeAlertHandlers(this.runtime.errorHandlers.values()), this.runtime.tracing?.close()]);
+    this.metrics?.stop();
+    this.metrics = undefined;
     // Closing the session removes every ephemeral node of this instance at once (instances, running markers), so
     // the other instances see it leave in one step; no node-by-node removal is needed.
     if (this.runtime.hasRegistry) {
       await this.registry.close();
     }
     this.runtime.releaseIdentity();
+  }
+
+  /** Metrics (option `metrics`): `prom-client` is loaded only then. */
+  private startMetrics(): void {
+    const { runtime } = this;
+    const options = runtime.options.metrics;
+    if (!options) {
+      return;
+    }
+    let metrics: typeof import('./metrics/elastic-job-metrics');
+    try {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      metrics = require('./metrics/elastic-job-metrics');
+    } catch (error) {
+      throw new ModuleOptionsError(
+        `The metrics option needs the package "prom-client" (npm install prom-client): ${(error as Error).message}`,
+        'metrics',
+      );
+    }
+    const collector = new metrics.ElasticJobMetrics(
+      {
+        events: runtime.events,
+        registry: runtime.registry,
+        status: () => this.status(),
+        tracing: () => runtime.tracingStats(),
+      },
+      options,
+    );
+    collector.start();
+    this.metrics = collector;
   }
 
   /** Stops a job and forgets it (its server node stays: `JobOperateApi.shutdown`, or the first step of `removeJob`). */

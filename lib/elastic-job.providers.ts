@@ -4,6 +4,8 @@ import { ELASTIC_JOB_KNOWN_TYPES, ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from './
 import { ElasticJobExplorer } from './elastic-job.explorer';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
 import { JobRegistry } from './elastic-job.registry';
+import { InstanceStatusApi } from './elastic-job.status';
+import { EventTraceHistoryApi } from './event-trace-history.api';
 import { ElasticJobRuntime, RegistryCenterFactory } from './elastic-job.runtime';
 import {
   JobConfigurationApi,
@@ -53,6 +55,16 @@ export const ELASTIC_JOB_PROVIDERS: Provider[] = [
   },
   NamespaceReader,
   ...OPERATIONS_APIS,
+  InstanceStatusApi,
+  EventTraceHistoryApi,
 ];
 
-export const ELASTIC_JOB_EXPORTS = [JobRegistry, RegistryCenter, ...OPERATIONS_APIS];
+/** The module's exports (the runtime too: the optional integrations, `nestjs-elasticjob/metrics`, read it). */
+export const ELASTIC_JOB_EXPORTS = [
+  JobRegistry,
+  RegistryCenter,
+  ...OPERATIONS_APIS,
+  InstanceStatusApi,
+  EventTraceHistoryApi,
+  ElasticJobRuntime,
+];

@@ -6,10 +6,17 @@ import { ELASTIC_JOB_MODULE_OPTIONS, ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from 
 import { resolveModuleOptions, ResolvedModuleOptions } from './elastic-job.options';
 import { buildErrorHandlers, JobEventBus } from './executor';
 import { InstanceIdentity, releaseInstanceIdentity, resolveInstanceIdentity } from './instance';
-import { ElasticJobListener, ElasticJobModuleOptions, JobErrorHandler, RegistryCenterOptions } from './interfaces';
+import {
+  ElasticJobListener,
+  ElasticJobModuleOptions,
+  JobErrorHandler,
+  RegistryCenterOptions,
+  TracingStats,
+} from './interfaces';
 import { RegistryCenter } from './registry-center';
 import type { JobSchedulerContext } from './schedule';
 import { BUILT_IN_SHARDING_STRATEGIES, JobShardingStrategy } from './sharding';
+import { TracingService } from './tracing';
 
 /** Builds the application's registry center from its options: the seam where tests or tools supply their own. */
 export type RegistryCenterFactory = (options: RegistryCenterOptions) => RegistryCenter;
@@ -31,6 +38,7 @@ export class ElasticJobRuntime {
   readonly timer = new CronTimer();
   readonly events = new JobEventBus();
   private registryCenter?: RegistryCenter;
+  private tracingService?: TracingService;
   private clock?: ClockService;
   private instanceIdentity?: InstanceIdentity;
 
@@ -67,6 +75,19 @@ export class ElasticJobRuntime {
   get identity(): InstanceIdentity {
     this.instanceIdentity ??= resolveInstanceIdentity(this.registry.namespace, this.options.instanceId);
     return this.instanceIdentity;
+  }
+
+  /** Execution tracing (option `tracing`), made on first use; `undefined` without the option. */
+  get tracing(): TracingService | undefined {
+    if (this.options.tracing && !this.tracingService) {
+      this.tracingService = TracingService.create(this.options.tracing);
+    }
+    return this.tracingService;
+  }
+
+  /** The tracing queue's counters, `undefined` without tracing (read by the metrics). */
+  tracingStats(): TracingStats | undefined {
+    return this.tracingService?.stats;
   }
 
   /** Measures the clock again, if a job checks it. */

@@ -13,6 +13,8 @@ export { ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from './elastic-job.constants';
 export type { RegistryCenterFactory } from './elastic-job.runtime';
 export type { JobShardingStrategy } from './sharding';
 export { JobRegistry } from './elastic-job.registry';
+export { InstanceStatusApi } from './elastic-job.status';
+export { EventTraceHistoryApi } from './event-trace-history.api';
 export { DistributeOnceJobListener } from './listeners';
 export type { DistributeOnceJobListenerOptions } from './listeners';
 export {

@@ -1,4 +1,4 @@
-import type { ExecutionSource, ResolvedJobConfiguration } from '../interfaces';
+import type { ExecutionSource, LocalJobStatus, ResolvedJobConfiguration } from '../interfaces';
 import { FailoverActions, FailoverRuns } from './failover-runs';
 import type { JobFacade } from './job-facade';
 import { MisfireActions, MisfireRuns } from './misfire-runs';
@@ -53,6 +53,21 @@ export class JobExecutor implements MisfireActions, FailoverActions, ItemOwner {
   /** Items of this job running on this instance now. */
   get runningItems(): number[] {
     return [...this.state.running];
+  }
+
+  /** The last execution started here and the last failure, for `InstanceStatusApi`. */
+  get activity(): Pick<LocalJobStatus, 'lastFire' | 'lastFailure'> {
+    const { lastFireTime, lastStartTime, lastSource, lastFailure } = this.state;
+    return {
+      lastFire: lastFireTime
+        ? { fireTime: new Date(lastFireTime), startTime: new Date(lastStartTime), executionSource: lastSource }
+        : undefined,
+      lastFailure: lastFailure && {
+        time: new Date(lastFailure.time),
+        shardingItem: lastFailure.item,
+        message: lastFailure.message,
+      },
+    };
   }
 
   /**

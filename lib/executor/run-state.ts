@@ -1,5 +1,5 @@
 import { STREAMING_PROCESS_PROP } from '../elastic-job.constants';
-import type { ResolvedJobConfiguration } from '../interfaces';
+import type { ExecutionSource, ResolvedJobConfiguration } from '../interfaces';
 import type { JobFacade, RunClaim } from './job-facade';
 import type { AbortRegistry, ItemShardingContext } from './sharding-context';
 
@@ -24,6 +24,11 @@ export class RunState implements AbortRegistry {
   starting?: Set<Promise<unknown>>;
   stopped = false;
   leaving = false;
+  // The last execution started here and the last item that failed here (for health reports; no allocation per fire).
+  lastFireTime = 0;
+  lastStartTime = 0;
+  lastSource: ExecutionSource = 'NORMAL_TRIGGER';
+  lastFailure?: { readonly time: number; readonly item: number; readonly message: string };
   private readonly idle: Array<() => void> = [];
   // Executions with hooks whose after-hooks have not ended (made on first use).
   private settling?: Set<Promise<unknown>>;

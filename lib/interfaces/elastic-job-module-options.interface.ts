@@ -1,6 +1,7 @@
 import { ModuleMetadata, Type } from '@nestjs/common';
 import { ConfiguredJobType, JobConfiguration } from './job-configuration.interface';
 import { JobErrorHandler } from './job-error-handler.interface';
+import type { MetricsOptions, TracingOptions } from './observability-options.interface';
 import type { JobShardingStrategy } from './job-sharding-strategy.interface';
 
 /** Connection to the ZooKeeper ensemble (ElasticJob's `ZookeeperConfiguration`). */
@@ -60,8 +61,10 @@ export interface ElasticJobModuleOptions {
    * Default: `604800000` (7 days).
    */
   disabledServerGraceMilliseconds?: number;
-  /** Event tracing settings (reserved). */
-  tracing?: Record<string, unknown>;
+  /** Execution history in PostgreSQL, in ElasticJob's tables (`pg` must be installed). Default: off. */
+  tracing?: TracingOptions;
+  /** Prometheus metrics (`prom-client` must be installed): `true` for its default registry. Default: off. */
+  metrics?: boolean | MetricsOptions;
 }
 
 /** A class that builds the module options (`forRootAsync({ useClass })`). */

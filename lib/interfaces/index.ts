@@ -6,3 +6,6 @@ export * from './dataflow-job.interface';
 export * from './job-operations.interface';
 export * from './job-sharding-strategy.interface';
 export * from './job-listener.interface';
+export * from './instance-status.interface';
+export * from './observability-options.interface';
+export * from './event-trace.interface';

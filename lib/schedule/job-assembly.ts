@@ -78,11 +78,11 @@ export function assembleJob(part: JobParts): StartedJob {
   const execution = new ExecutionService(registry, cache, paths, instanceId);
   const departures = new DepartureService(registry, cache, paths, execution, instanceId);
   const sharding = new ShardingService(registry, cache, paths, identity, execution, departures);
-  const reshard = new ReshardService(registry, cache, paths, identity, leader, sharding, departures);
+  const { errorHandlers, shardingStrategies, events } = context;
+  const reshard = new ReshardService(registry, cache, paths, identity, leader, sharding, departures, events);
   const failover = new FailoverService(registry, cache, paths, instanceId);
   const staleServers = new StaleServerService(registry, cache, paths, context.serverRetention);
   const server = new ServerService(cache, paths, identity);
-  const { errorHandlers, shardingStrategies, events } = context;
   const facade = new LiteJobFacade(
     { registry, cache, paths, instanceId, server, sharding, reshard, execution, failover, errorHandlers },
     { clock: part.clockGuard, shardingStrategies },

@@ -5,7 +5,7 @@ import { logger } from '../elastic-job.logger';
 import { LeaderService } from '../election';
 import { JobItemExecutor } from '../executor';
 import { InstanceService } from '../instance';
-import { ResolvedJobConfiguration } from '../interfaces';
+import { LocalJobStatus, ResolvedJobConfiguration } from '../interfaces';
 import { ServerService } from '../server';
 import { ipOf, JobNodePath } from '../storage';
 import { TriggerListener } from '../trigger';
@@ -31,6 +31,7 @@ export class JobScheduler implements JobActions {
   private scheduledCron?: string;
   private cron?: CompiledCron;
   private stopping = false;
+  private renewing = false;
   // Another live instance registered with this instance's id: stop without touching the nodes of that id.
   private idTaken = false;
 
@@ -56,6 +57,30 @@ export class JobScheduler implements JobActions {
 
   get runningItems(): number[] {
     return this.job?.executor.runningItems ?? [];
+  }
+
+  /** What the job does on this instance now (`InstanceStatusApi`). */
+  status(): LocalJobStatus {
+    const job = this.job;
+    const config = this.configuration;
+    let state: LocalJobStatus['state'] = 'RUNNING';
+    if (this.stopping) {
+      state = 'STOPPING';
+    } else if (!job) {
+      state = 'STARTING';
+    } else if (this.renewing) {
+      state = 'RENEWING';
+    } else if (config.disabled || !job.facade.isServerEnabled()) {
+      state = 'DISABLED';
+    }
+    return {
+      jobName: this.name,
+      state,
+      leader: job?.leader.isLeader() ?? false,
+      itemsOwned: job ? [...job.sharding.getLocalShardingItems(config.shardingTotalCount)] : [],
+      runningItems: this.runningItems,
+      ...job?.executor.activity,
+    };
   }
 
   async start(): Promise<void> {
@@ -118,6 +143,15 @@ export class JobScheduler implements JobActions {
     if (this.stopping || !job) {
       return;
     }
+    this.renewing = true;
+    try {
+      await this.registerAgain(job);
+    } finally {
+      this.renewing = false;
+    }
+  }
+
+  private async registerAgain(job: StartedJob): Promise<void> {
     const { registry, identity } = this.context;
     this.checkSession();
     job.executor.onSessionRenewed();

@@ -6,6 +6,7 @@ import { ipOf, JobNodePath, parseRunningMarker, waitForCache } from '../storage'
 import { availableOf, BETWEEN_FIRES_MS, SHARDING_WAIT_MS, ShardingService } from './sharding.service';
 import type { JobShardingStrategy } from './strategy';
 import { logger } from '../elastic-job.logger';
+import type { JobEventBus } from '../executor';
 
 /** How long a follower waits for a reshard once the leader has begun it (it holds `processing`). */
 const LEADER_RESHARD_WAIT_MS = 3 * SHARDING_WAIT_MS;
@@ -26,6 +27,7 @@ export class ReshardService {
     private readonly leader: LeaderService,
     private readonly sharding: ShardingService,
     private readonly departures: DepartureService,
+    private readonly events?: JobEventBus,
   ) {}
 
   /**
@@ -226,6 +228,15 @@ export class ReshardService {
         }
       }
       logger.log(`Job "${config.name}": resharded ${total} item(s) over ${instances.length} instance(s)`);
+      if (this.events?.active) {
+        this.events.post({
+          kind: 'reshard',
+          jobName: config.name,
+          shardingTotalCount: total,
+          instances: instances.length,
+          time: Date.now(),
+        });
+      }
     }
     await this.registry.persist(this.paths.sharding, String(fireTime));
   }

@@ -127,7 +127,15 @@ describe('the fire pipeline', () => {
     const summary = posted.map((e) =>
       e.kind === 'status' ? e.state : `${e.shardingItem} ${e.completeTime === undefined ? 'start' : e.success}`,
     );
-    expect(summary).toEqual(['TASK_RUNNING', '0 start', '0 true', '1 start', '1 false', 'TASK_FINISHED']);
+    expect(summary).toEqual([
+      'TASK_STAGING',
+      'TASK_RUNNING',
+      '0 start',
+      '0 true',
+      '1 start',
+      '1 false',
+      'TASK_FINISHED',
+    ]);
     const failed = posted.find((e) => e.kind === 'execution' && e.success === false);
     expect(failed).toMatchObject({ failureCause: broken, taskId: 'settle@-@0,1@-@FAILOVER@-@10.0.0.1@-@1' });
     stop();

@@ -78,6 +78,10 @@ export class ItemPipeline {
       jobParameter: jobParameter ?? config.jobParameter ?? '',
       retry,
     };
+    const { state } = this;
+    state.lastFireTime = fireTime;
+    state.lastStartTime = Date.now();
+    state.lastSource = source;
     const hooks = this.stages.hooks(config);
     if (hooks.length === 0 && !this.stages.events.active) {
       return this.collect(config, this.runItems(execution, items));
@@ -123,6 +127,8 @@ export class ItemPipeline {
           .errorHandler()
           .handleException(config.name, error, undefined, undefined, errorContextOf(execution, facade.instanceId)),
       ).catch((rethrown) => logger.error(`Job "${config.name}": a hook failed: ${rethrown}`));
+    // ElasticJob's steps of an execution: staged, running, then finished or in error.
+    status('TASK_STAGING', `Job '${config.name}' execute begin.`);
     status('TASK_RUNNING');
     try {
       const ended = {
@@ -276,6 +282,7 @@ export class ItemPipeline {
       if (interrupted) {
         logger.warn(`Job "${config.name}": item ${item} was aborted (${String(this.state.abortReason ?? 'aborted')})`);
       } else if (failed) {
+        this.state.lastFailure = { time: Date.now(), item, message: String((error as Error)?.message ?? error) };
         const attempt = retry ? { attempt: context.attempt, maxAttempts: retry.retries + 1 } : undefined;
         try {
           const context = errorContextOf(execution, this.facade.instanceId);

@@ -31,7 +31,17 @@ export interface JobStatusTraceEvent {
   readonly time: number;
 }
 
-export type JobEvent = JobExecutionEvent | JobStatusTraceEvent;
+/** The leader wrote a new assignment of the job's items (posted on the leader only). */
+export interface JobReshardEvent {
+  readonly kind: 'reshard';
+  readonly jobName: string;
+  readonly shardingTotalCount: number;
+  /** How many instances the items went to. */
+  readonly instances: number;
+  readonly time: number;
+}
+
+export type JobEvent = JobExecutionEvent | JobStatusTraceEvent | JobReshardEvent;
 
 /**
  * Where the fire pipeline reports what it runs (ElasticJob's `JobEventBus`), for tracing and metrics. With no

@@ -1,0 +1,2 @@
+export * from './event-trace.query';
+export * from './tracing.service';
