@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { Pool } from 'pg';
 import { ZookeeperTestServer } from '../test/support/zookeeper-server';
 
 /**
@@ -46,12 +47,20 @@ async function main() {
   });
   await new Promise<void>((resolve) => partners.listen(0, '127.0.0.1', resolve));
   const webhook = `http://127.0.0.1:${(partners.address() as AddressInfo).port}/partners/notify`;
+  const tracing = await tracingUrl();
   const count = Number(process.env.INSTANCES ?? 3);
+  const basePort = Number(process.env.PORT ?? 3100);
   const stopOneAfter = Number(process.env.STOP_ONE_AFTER ?? 20);
   const children: ChildProcess[] = [];
   for (let i = 0; i < count; i++) {
     const child = spawn(process.execPath, [join(__dirname, 'main.js')], {
-      env: { ...process.env, ZK_SERVERS: servers, PARTNER_WEBHOOK_URI: webhook },
+      env: {
+        ...process.env,
+        ZK_SERVERS: servers,
+        PARTNER_WEBHOOK_URI: webhook,
+        PORT: String(basePort + i),
+        TRACING_URL: tracing ?? '',
+      },
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     children.push(child);
@@ -69,6 +78,14 @@ async function main() {
   console.log(
     `Started ${count} instance(s): pids ${children.map((child) => child.pid).join(', ')}; settle-orders fires every 5 s,` +
       ` the script job archive-logs and the HTTP job notify-partners (declared by configuration) every 10 s`,
+  );
+  const first = `http://127.0.0.1:${basePort}`;
+  console.log(
+    `Each instance serves /health (terminus), /metrics (Prometheus) and /history, on ports ${basePort}-${basePort + count - 1}: ` +
+      `curl ${first}/health; ` +
+      (tracing
+        ? `runs are traced into ${tracing.replace(/\/\/[^@/]*@/, '//')} (ElasticJob's tables): curl '${first}/history?job=settle-orders'`
+        : `tracing is off: PostgreSQL is not reachable at ${DEFAULT_TRACING_URL} (set TRACING_URL=postgres://user@host:5432/db)`),
   );
   const printFire = (fire: number) => {
     const lines = fires.get(fire);
@@ -114,6 +131,25 @@ async function main() {
   };
   process.on('SIGINT', stop);
   process.on('SIGTERM', stop);
+}
+
+/** The machine's PostgreSQL (or TRACING_URL; `off`: none), if it answers within 2 s. */
+const DEFAULT_TRACING_URL = 'postgres://postgres@127.0.0.1:5432/postgres';
+async function tracingUrl(): Promise<string | undefined> {
+  const url = process.env.TRACING_URL ?? DEFAULT_TRACING_URL;
+  if (url === 'off' || url === '') {
+    return undefined;
+  }
+  const pool = new Pool({ connectionString: url, connectionTimeoutMillis: 2000 });
+  pool.on('error', () => undefined);
+  try {
+    await pool.query('SELECT 1');
+    return url;
+  } catch {
+    return undefined;
+  } finally {
+    await pool.end();
+  }
 }
 
 main().catch((error) => {

@@ -89,5 +89,6 @@ export function failureCauseOf(cause: unknown): string {
 /** A UUID-shaped id (36 characters, within the 40 of `id`) hashed from `key`. */
 function runId(key: string): string {
   const hex = createHash('sha1').update(key).digest('hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const variant = ((parseInt(hex[16], 16) & 0x3) | 0x8).toString(16);
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-5${hex.slice(13, 16)}-${variant}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
