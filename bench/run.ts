@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
+import type { TracingRow } from './scenarios/tracing-queries';
 import { BenchRow } from './support/bench-row';
 
 /**
@@ -14,7 +15,7 @@ import { BenchRow } from './support/bench-row';
  *   npm run bench -- --quick
  */
 const quick = process.argv.includes('--quick');
-const SCENARIOS = ['zk-ceiling', 'lateness', 'elasticity', 'bullmq', 'pg-boss'];
+const SCENARIOS = ['zk-ceiling', 'lateness', 'elasticity', 'bullmq', 'pg-boss', 'tracing'];
 const RESULTS = join(__dirname, '../../bench', quick ? 'RESULTS.quick.md' : 'RESULTS.md');
 const BEGIN = '<!-- npm run bench: begin -->';
 const END = '<!-- npm run bench: end -->';
@@ -130,6 +131,40 @@ const TABLES: Array<{ title: string; pick: (row: BenchRow) => boolean; columns: 
     pick: (r) => r.section === 'peers',
     columns: [...lateness, ...audit, ['note', (r) => r.note ?? '']],
   },
+  {
+    title: 'Cost of tracing on the fire path (1-second cron, one instance, monitorExecution off)',
+    pick: (r) => r.section === 'tracing',
+    columns: [
+      ['setup', (r) => r.setup],
+      ['fires', (r) => r.fires],
+      ['p50 ms', (r) => num(r.p50, 1)],
+      ['p99 ms', (r) => num(r.p99, 1)],
+      ['max ms', (r) => num(r.max, 1)],
+      ['loop delay p99 ms', (r) => num(r.loopDelayP99, 1)],
+      ['CPU ms/s', (r: TracingRow) => num(r.cpuMsPerSecond)],
+      ...audit,
+      ['traced runs', (r: TracingRow) => num(r.tracedRuns)],
+      ['status rows', (r: TracingRow) => num(r.statusRows)],
+      ['events dropped', (r: TracingRow) => num(r.eventsDropped)],
+      ['note', (r) => r.note ?? ''],
+    ],
+  },
+  {
+    title: 'Tracing queries: `EventTraceHistoryApi.findJobExecutionEvents` (its count and its page), PostgreSQL',
+    pick: (r) => r.section === 'tracing-query',
+    columns: [
+      ['query', (r) => r.setup],
+      ['table rows', (r: TracingRow) => num(r.tableRows)],
+      ['matched', (r: TracingRow) => num(r.matched)],
+      ['runs', (r: TracingRow) => num(r.samples)],
+      ['p50 ms', (r) => num(r.p50, 1)],
+      ['p99 ms', (r) => num(r.p99, 1)],
+      ['max ms', (r) => num(r.max, 1)],
+      ['target', (r: TracingRow) => (r.targetMs === undefined ? '' : `p99 < ${r.targetMs} ms`)],
+      ['met', (r: TracingRow) => (r.targetMs === undefined ? '' : r.p99! < r.targetMs ? 'met' : 'NOT met')],
+      ['note', (r) => r.note ?? ''],
+    ],
+  },
 ];
 
 /** Long notes go under the table as numbered footnotes, so that the columns stay readable. */
@@ -187,6 +222,9 @@ function targets(all: BenchRow[]): string[][] {
   );
   const elastic = ours((r) => r.section === 'elasticity' && r.expected !== undefined);
   const failovers = all.filter((r) => r.system === 'nestjs-elasticjob' && r.section === 'failover');
+  const history = ours(
+    (r) => r.section === 'tracing-query' && r.setup.startsWith("one job's last 100 executions ("),
+  ) as TracingRow | undefined;
   return [
     check('lateness p99 <= 20 ms at 1,000 jobs (monitorExecution off)', lateness(1_000), (r) => r.p99!, 20, ' ms'),
     check('lateness p99 <= 50 ms at 10,000 jobs (monitorExecution off)', lateness(10_000), (r) => r.p99!, 50, ' ms'),
@@ -214,6 +252,10 @@ function targets(all: BenchRow[]): string[][] {
         ' ms',
       );
     }),
+    [
+      `tracing: one job's last 100 executions (with the count) in < 50 ms at ${num(history?.tableRows ?? 1_000_000)} rows`,
+      ...(history ? [`p99 ${num(history.p99, 1)} ms`, history.p99! < 50 ? 'met' : 'NOT met'] : ['not run', '']),
+    ],
     elastic
       ? [
           'graceful leave and join with no fire missed',

@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci
 bash scripts/install-zookeeper.sh
+bash scripts/install-postgresql.sh
 exec npx jest --runInBand "$@"

@@ -6,6 +6,7 @@ import { CronJob } from 'cron';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { ElasticJobModule, JobRegistry, ShardingContext } from '../../lib';
+import { ElasticJobRuntime } from '../../lib/elastic-job.runtime';
 import { RunAudit } from '../support/audit';
 
 /**
@@ -13,7 +14,8 @@ import { RunAudit } from '../support/audit';
  * (SYSTEM=elasticjob, ITEMS items per job, MONITOR on/off) or by `@nestjs/schedule` (SYSTEM=schedule: every job on
  * every replica). Prints `ready` (start-up time, memory) once started; on the line `measure <from> <to>` (epoch
  * seconds) on stdin it records the runs of those fires and prints `done` (lateness samples, run counts for the audit,
- * event-loop delay) after the last one.
+ * event-loop delay, CPU time over those fires) after the last one. With TRACING_URL (a PostgreSQL connection string)
+ * the module traces every run there, and `done` also carries the tracing queue's counters.
  */
 const env = process.env;
 const system = env.SYSTEM === 'schedule' ? 'schedule' : 'elasticjob';
@@ -75,6 +77,7 @@ class ScheduleJobs implements OnModuleInit {
       : [
           ElasticJobModule.forRoot({
             registryCenter: { serverLists: env.ZK_SERVERS!, namespace: env.ZK_NAMESPACE! },
+            ...(env.TRACING_URL && { tracing: { type: 'RDB', dataSource: env.TRACING_URL } }),
           }),
         ],
   providers: [system === 'schedule' ? ScheduleJobs : ElasticJobs],
@@ -86,7 +89,8 @@ async function main() {
   gc();
   const before = process.memoryUsage();
   const started = Date.now();
-  await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
+  const app = await NestFactory.createApplicationContext(WorkerModule, { logger: ['error'] });
+  const runtime = system === 'elasticjob' ? app.get(ElasticJobRuntime) : undefined;
   const startupMs = Date.now() - started;
   gc();
   const after = process.memoryUsage();
@@ -105,16 +109,30 @@ async function main() {
     }
     window = { from: Number(from), to: Number(to) };
     const startIn = Number(from) * 1000 - Date.now();
-    setTimeout(() => loop.enable(), Math.max(0, startIn));
+    let cpuFrom = { usage: process.cpuUsage(), at: Date.now() };
+    setTimeout(
+      () => {
+        loop.enable();
+        cpuFrom = { usage: process.cpuUsage(), at: Date.now() };
+      },
+      Math.max(0, startIn),
+    );
     // The last fire's runs (the slowest start up to a second late at 10,000 jobs) are in by then.
     setTimeout(
       () => {
         loop.disable();
+        const cpu = process.cpuUsage(cpuFrom.usage);
+        const done = {
+          event: 'done',
+          samples,
+          counts: audit.toJSON(),
+          loopDelayP99: loop.percentile(99) / 1e6,
+          // CPU time of the process per second of the window (every second of it has a fire).
+          cpuMsPerSecond: (cpu.user + cpu.system) / (Date.now() - cpuFrom.at),
+          tracing: runtime?.tracingStats(),
+        };
         // No orderly close: with 10,000 jobs it takes a while, and the benchmark is done with this process.
-        process.stdout.write(
-          `${JSON.stringify({ event: 'done', samples, counts: audit.toJSON(), loopDelayP99: loop.percentile(99) / 1e6 })}\n`,
-          () => process.exit(0),
-        );
+        process.stdout.write(`${JSON.stringify(done)}\n`, () => process.exit(0));
       },
       (Number(to) + 2) * 1000 - Date.now(),
     );

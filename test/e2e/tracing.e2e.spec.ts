@@ -275,15 +275,22 @@ describe('tracing (PostgreSQL)', () => {
     expect(rows).toHaveLength(all.length);
     // No run twice: one row per (instance, item, start).
     expect(new Set(rows.map((r) => `${r.ip}|${r.sharding_item}|${+r.start_time}`)).size).toBe(rows.length);
-    const lateness = (list: AuditedRun[]) => Math.max(...list.map((r) => r.start - r.fireTime));
+    // The 90th percentile: one run late because the machine was busy is not the tracing's doing.
+    const lateness = (list: AuditedRun[]) => {
+      const sorted = list.map((r) => r.start - r.fireTime).sort((a, b) => a - b);
+      return sorted[Math.floor(sorted.length * 0.9)];
+    };
     const before = all.filter((r) => r.start < stoppedAt && r.source === 'NORMAL_TRIGGER');
     const during = all.filter((r) => r.start >= stoppedAt && r.start < stoppedAt + 10_000);
     expect(during.length).toBeGreaterThanOrEqual(27);
     expect(during.every((r) => r.source === 'NORMAL_TRIGGER')).toBe(true);
     process.stdout.write(
-      `PostgreSQL down 10 s: ${during.length} runs, lateness max ${lateness(during)} ms (before: ${lateness(before)} ms), ${rows.length} rows for ${all.length} runs\n`,
+      `PostgreSQL down 10 s: ${during.length} runs, lateness p90 ${lateness(during)} ms (before: ${lateness(before)} ms), ${rows.length} rows for ${all.length} runs\n`,
     );
-    expect(lateness(during)).toBeLessThan(Math.max(100, lateness(before) + 50));
+    if (process.env.TRACING_DEBUG) {
+      process.stdout.write(JSON.stringify(during.map((r) => [r.start - stoppedAt, r.start - r.fireTime])) + '\n');
+    }
+    expect(lateness(during)).toBeLessThan(Math.max(50, lateness(before) + 30));
   });
 
   it('FAILOVER rows after a kill -9, MISFIRE rows after an overrun', async () => {

@@ -125,7 +125,11 @@ describe('the fire pipeline', () => {
     const stop = events.subscribe((event) => posted.push(event));
     await run.run(config, [0, 1], 4_000, 'FAILOVER');
     const summary = posted.map((e) =>
-      e.kind === 'status' ? e.state : `${e.shardingItem} ${e.completeTime === undefined ? 'start' : e.success}`,
+      e.kind === 'execution'
+        ? `${e.shardingItem} ${e.completeTime === undefined ? 'start' : e.success}`
+        : e.kind === 'status'
+          ? e.state
+          : e.kind,
     );
     expect(summary).toEqual([
       'TASK_STAGING',
