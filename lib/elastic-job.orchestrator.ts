@@ -310,13 +310,15 @@ export class ElasticJobOrchestrator
   /** Every minute: reconciles that are due, and a new clock measurement if a job checks the clock. */
   private houseKeep(): void {
     const now = Date.now();
-    let clockChecked = false;
+    let clockChecked: string | undefined;
     for (const { scheduler } of this.jobs.values()) {
       scheduler.reconcileIfDue(now);
-      clockChecked ||= scheduler.configuration.maxTimeDiffSeconds >= 0;
+      if (clockChecked === undefined && scheduler.configuration.maxTimeDiffSeconds >= 0) {
+        clockChecked = scheduler.name;
+      }
     }
-    if (clockChecked) {
-      this.runtime.measureClock()?.catch((error) => logger.warn(`Clock check failed: ${error}`));
+    if (clockChecked !== undefined) {
+      this.runtime.measureClock(clockChecked)?.catch((error) => logger.warn(`Clock check failed: ${error}`));
     }
   }
 }

@@ -91,8 +91,8 @@ export class ElasticJobRuntime {
   }
 
   /** Measures the clock again, if a job checks it. */
-  measureClock(): Promise<number> | undefined {
-    return this.clock?.currentOffset();
+  measureClock(jobName: string): Promise<number> | undefined {
+    return this.clock?.currentOffset(jobName);
   }
 
   /** What the per-job schedulers share (the orchestrator builds it once); `shutDown` ends a job on this instance. */

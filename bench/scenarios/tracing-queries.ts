@@ -14,7 +14,7 @@ import { latenessOf } from '../support/stats';
 
 /** A row of the tracing tables: `BenchRow` and what only tracing measures. */
 export interface TracingRow extends BenchRow {
-  /** Runs of the measured fires with their row in `JOB_EXECUTION_LOG` (ended), and their `JOB_STATUS_TRACE_LOG` rows. */
+  /** Runs of the measured fires with their ended row in `JOB_EXECUTION_LOG`; their rows in `JOB_STATUS_TRACE_LOG`. */
   tracedRuns?: number;
   statusRows?: number;
   /** The tracing queue's counters at the end of the window (since start-up). */
@@ -33,12 +33,13 @@ export interface TracingRow extends BenchRow {
 const DAY_MS = 86_400_000;
 const TARGET_MS = 50;
 
-/** The column values of row `i` (1..rows) of a history of `jobs` jobs over the last 30 days, newest first. */
+/** The INSERT of a history of `rows` runs of `jobs` jobs over the last 30 days: run `i` (1..rows), newest first. */
 function fillStatement(rows: number, jobs: number): string {
   const job = jobs === 1 ? `'job-42'` : `'job-' || (i % ${jobs})`;
   const ip = `'10.0.0.' || (i % 3 + 1)`;
   // About 5% of the runs failed, each with a stack trace as ElasticJob stores it (about 600 characters).
-  const cause = `'Error: connect ECONNREFUSED 10.0.1.7:5432' || repeat(E'\\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)', 8)`;
+  const frame = `E'\\n    at TCPConnectWrap.afterConnect [as oncomplete] (node:net:1607:16)'`;
+  const cause = `'Error: connect ECONNREFUSED 10.0.1.7:5432' || repeat(${frame}, 8)`;
   return `INSERT INTO JOB_EXECUTION_LOG (id, job_name, task_id, hostname, ip, sharding_item, execution_source,
       failure_cause, is_success, start_time, complete_time)
     SELECT md5(i::text)::uuid::text, ${job}, ${job} || '@-@0,1,2@-@READY@-@' || ${ip} || '@-@' || (4000 + i % 3),

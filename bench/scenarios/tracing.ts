@@ -1,3 +1,4 @@
+import Table from 'cli-table3';
 import { join } from 'node:path';
 import { Pool } from 'pg';
 import { AppProcess } from '../../test/support/app-process';
@@ -10,10 +11,10 @@ import { measureQueries, TracingRow } from './tracing-queries';
 
 /**
  * The cost of execution tracing. On the fire path: the lateness benchmark's worker (`lateness-worker.ts`), N jobs x 1
- * item on a 1-second cron in one process with monitorExecution off, once without tracing and once tracing into a
- * fresh PostgreSQL database, the same fires; each traced run of the measured fires is looked up in the tables
- * afterwards. Then the query API's latency over a history of 1,000,000 runs (`tracing-queries.ts`). The database
- * (`elasticjob_bench_tracing` on the machine's PostgreSQL) is dropped at the end.
+ * item on a 1-second cron in one process with monitorExecution off, without tracing and tracing into a fresh
+ * PostgreSQL database, the same fires, in turn (twice each, once with `--quick`); each traced run of the measured fires
+ * is looked up in the tables afterwards. Then the query API's latency over a history of 1,000,000 runs
+ * (`tracing-queries.ts`). The database (`elasticjob_bench_tracing` on the machine's PostgreSQL) is dropped at the end.
  */
 const WORKER = join(__dirname, 'lateness-worker.js');
 const PG_URL = process.env.PG_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
@@ -50,14 +51,24 @@ async function tracedRows(from: number, to: number): Promise<{ tracedRuns: numbe
   }
 }
 
-async function measureFires(zk: ZookeeperTestServer, jobs: number, fires: number, traced: boolean) {
+interface FireCase {
+  jobs: number;
+  fires: number;
+  traced: boolean;
+  /** 1, 2, ...: the turn of this setting. */
+  round: number;
+  rounds: number;
+}
+
+async function measureFires(zk: ZookeeperTestServer, c: FireCase): Promise<TracingRow> {
+  const { jobs, fires, traced } = c;
   const env: Record<string, string> = {
     SYSTEM: 'elasticjob',
     JOBS: String(jobs),
     ITEMS: '1',
     MONITOR: 'off',
     ZK_SERVERS: zk.connectString,
-    ZK_NAMESPACE: `tracing-${traced ? 'on' : 'off'}`,
+    ZK_NAMESPACE: `tracing-${traced ? 'on' : 'off'}-${c.round}`,
     ...(traced && { TRACING_URL }),
   };
   const worker = AppProcess.spawn(`tracing ${traced ? 'on' : 'off'}`, ['--expose-gc', WORKER], env, undefined, true);
@@ -79,7 +90,7 @@ async function measureFires(zk: ZookeeperTestServer, jobs: number, fires: number
       system: 'nestjs-elasticjob',
       setup: `${jobs.toLocaleString('en')} jobs, 1 instance, monitorExecution off, tracing ${
         traced ? 'on (PostgreSQL, defaults)' : 'off'
-      }`,
+      }${c.rounds > 1 ? `, run ${c.round} of ${c.rounds}` : ''}`,
       jobs,
       instances: 1,
       fires,
@@ -92,10 +103,12 @@ async function measureFires(zk: ZookeeperTestServer, jobs: number, fires: number
     if (traced) {
       const stats = done.tracing as { written: number; dropped: number; queued: number };
       Object.assign(row, await tracedRows(from, to), { eventsWritten: stats.written, eventsDropped: stats.dropped });
+      const n = (value: number) => value.toLocaleString('en');
       row.note =
-        `${row.tracedRuns} of ${verdict.runs} runs of the measured fires have their row (ended, success), ` +
-        `${row.statusRows} of ${verdict.runs * STATUS_ROWS_PER_RUN} status rows; the queue at the window's end: ` +
-        `${stats.written} events written since start-up, ${stats.dropped} dropped, ${stats.queued} queued`;
+        `${n(row.tracedRuns!)} of ${n(verdict.runs)} runs of the measured fires have their row (ended, success), ` +
+        `${n(row.statusRows!)} of ${n(verdict.runs * STATUS_ROWS_PER_RUN)} status rows; the queue at the window's ` +
+        `end: ${n(stats.written)} events written since start-up, ${n(stats.dropped)} dropped, ` +
+        `${n(stats.queued)} queued`;
     }
     progress(`tracing ${traced ? 'on' : 'off'}: p50 ${row.p50} ms, p99 ${row.p99} ms, max ${row.max} ms`);
     return row;
@@ -104,12 +117,55 @@ async function measureFires(zk: ZookeeperTestServer, jobs: number, fires: number
   }
 }
 
+/** The two tables, for a run of this scenario alone (the runner prints its own from the last line). */
+function printTables(rows: TracingRow[]): void {
+  const n = (value: number | undefined, digits = 0) =>
+    value === undefined ? '' : value.toLocaleString('en', { maximumFractionDigits: digits });
+  const print = (title: string, picked: TracingRow[], columns: Array<[string, (r: TracingRow) => unknown]>) => {
+    const table = new Table({ head: columns.map(([header]) => header), style: { head: [], border: [] } });
+    table.push(...picked.map((row) => columns.map(([, cell]) => String(cell(row) ?? ''))));
+    process.stdout.write(`\n${title}\n${table.toString()}\n`);
+  };
+  print(
+    'Cost of tracing on the fire path (1-second cron, one instance, monitorExecution off)',
+    rows.filter((r) => r.section === 'tracing'),
+    [
+      ['setup', (r) => r.setup],
+      ['fires', (r) => r.fires],
+      ['p50 ms', (r) => n(r.p50, 1)],
+      ['p99 ms', (r) => n(r.p99, 1)],
+      ['max ms', (r) => n(r.max, 1)],
+      ['loop delay p99 ms', (r) => n(r.loopDelayP99, 1)],
+      ['CPU ms/s', (r) => n(r.cpuMsPerSecond)],
+      ['runs', (r) => n(r.runs)],
+      ['misses', (r) => n(r.misses)],
+      ['traced runs', (r) => n(r.tracedRuns)],
+      ['status rows', (r) => n(r.statusRows)],
+      ['events dropped', (r) => n(r.eventsDropped)],
+    ],
+  );
+  print(
+    'Tracing queries: EventTraceHistoryApi.findJobExecutionEvents (its count and its page)',
+    rows.filter((r) => r.section === 'tracing-query'),
+    [
+      ['query', (r) => r.setup],
+      ['table rows', (r) => n(r.tableRows)],
+      ['matched', (r) => n(r.matched)],
+      ['p50 ms', (r) => n(r.p50, 1)],
+      ['p99 ms', (r) => n(r.p99, 1)],
+      ['max ms', (r) => n(r.max, 1)],
+      ['met', (r) => (r.p99! < r.targetMs! ? `p99 < ${r.targetMs} ms: met` : `p99 < ${r.targetMs} ms: NOT met`)],
+    ],
+  );
+}
+
 async function main(): Promise<TracingRow[]> {
   const quick = quickMode();
   const jobs = 1_000;
   const fires = quick ? 5 : 20;
   const historyRows = quick ? 100_000 : 1_000_000;
   const runs = quick ? 100 : 200;
+  const rounds = quick ? 1 : 2;
   await ensurePostgres();
   await onServer(`DROP DATABASE IF EXISTS ${DATABASE} WITH (FORCE)`);
   await onServer(`CREATE DATABASE ${DATABASE}`);
@@ -117,9 +173,11 @@ async function main(): Promise<TracingRow[]> {
   try {
     const zk = await ZookeeperTestServer.start();
     try {
-      for (const traced of [false, true]) {
-        progress(`fire path: ${jobs} jobs, ${fires} fires, tracing ${traced ? 'on' : 'off'}`);
-        rows.push(await measureFires(zk, jobs, fires, traced));
+      for (let turn = 1; turn <= rounds; turn++) {
+        for (const traced of [false, true]) {
+          progress(`fire path: ${jobs} jobs, ${fires} fires, tracing ${traced ? 'on' : 'off'}, run ${turn}`);
+          rows.push(await measureFires(zk, { jobs, fires, traced, round: turn, rounds }));
+        }
       }
     } finally {
       await zk.destroy();
@@ -131,6 +189,7 @@ async function main(): Promise<TracingRow[]> {
       progress(`could not drop database ${DATABASE}: ${error}`),
     );
   }
+  printTables(rows);
   return rows;
 }
 

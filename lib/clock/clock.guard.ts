@@ -18,7 +18,7 @@ export class ClockGuard {
     if (config.maxTimeDiffSeconds < 0) {
       return;
     }
-    const offset = await this.clock.currentOffset();
+    const offset = await this.clock.currentOffset(config.name);
     if (Math.abs(offset) > config.maxTimeDiffSeconds * 1000) {
       throw new JobConfigurationError(
         clockTooFarOff(config.name, offset, config.maxTimeDiffSeconds),

@@ -1,5 +1,5 @@
 import { hasCode, RegistryCenter } from '../registry-center';
-import { SYSTEM_TIME_PATH } from '../storage';
+import { systemTimePath } from '../storage';
 
 /** How long a measured offset is trusted before it is measured again. */
 export const CLOCK_CHECK_INTERVAL_MS = 60_000;
@@ -15,12 +15,15 @@ export class ClockService {
 
   constructor(private readonly registry: RegistryCenter) {}
 
-  /** The offset in milliseconds (positive: the local clock is ahead), measured at most `CLOCK_CHECK_INTERVAL_MS` ago. */
-  async currentOffset(): Promise<number> {
+  /**
+   * The offset in milliseconds (positive: the local clock is ahead), measured at most `CLOCK_CHECK_INTERVAL_MS` ago,
+   * by a write to the job's `systemTime/current` (ElasticJob's node; one measurement serves every job).
+   */
+  async currentOffset(jobName: string): Promise<number> {
     if (this.offset !== undefined && Date.now() - this.measuredAt < CLOCK_CHECK_INTERVAL_MS) {
       return this.offset;
     }
-    this.measuring ??= this.measure().finally(() => (this.measuring = undefined));
+    this.measuring ??= this.measure(systemTimePath(jobName)).finally(() => (this.measuring = undefined));
     return this.measuring;
   }
 
@@ -29,16 +32,16 @@ export class ClockService {
     return this.offset;
   }
 
-  private async measure(): Promise<number> {
+  private async measure(path: string): Promise<number> {
     let sent = Date.now();
-    const stat = await this.registry.update(SYSTEM_TIME_PATH, '').catch(async (error) => {
+    const stat = await this.registry.update(path, '').catch(async (error) => {
       if (!hasCode(error, 'NO_NODE')) {
         throw error;
       }
       // The first measurement in this namespace: create the node, then time a write to it.
-      await this.registry.persist(SYSTEM_TIME_PATH, '');
+      await this.registry.persist(path, '');
       sent = Date.now();
-      return this.registry.update(SYSTEM_TIME_PATH, '');
+      return this.registry.update(path, '');
     });
     const received = Date.now();
     const server = stat.mtime;

@@ -1,4 +1,4 @@
-import { fromConfigurationYaml, toConfigurationYaml } from './job-configuration.yaml';
+import { fromConfigurationYaml, toConfigurationYaml, updateConfigurationYaml } from './job-configuration.yaml';
 import { KnownTypes, resolveJobConfiguration } from './job-configuration.validator';
 import { ResolvedJobConfiguration } from '../interfaces';
 import { RegistryCenter } from '../registry-center';
@@ -18,11 +18,25 @@ export class ConfigService {
    */
   async setUp(local: ResolvedJobConfiguration): Promise<ResolvedJobConfiguration> {
     const existing = await this.registry.get(this.paths.config);
-    if (existing === null || existing.trim() === '' || local.overwrite) {
+    if (existing === null || existing.trim() === '') {
       await this.registry.persist(this.paths.config, toConfigurationYaml(local));
       return local;
     }
+    if (local.overwrite) {
+      // Over the stored YAML: what ElasticJob stores beside this module's fields stays.
+      await this.registry.persist(this.paths.config, updateConfigurationYaml(existing, local, this.tryParse(existing)));
+      return local;
+    }
     return this.parse(existing, local);
+  }
+
+  /** The stored configuration as this module reads it, `undefined` when it does not validate here. */
+  tryParse(yaml: string): ResolvedJobConfiguration | undefined {
+    try {
+      return readStoredConfiguration(this.paths.jobName, yaml);
+    } catch {
+      return undefined;
+    }
   }
 
   /** Parses YAML from the registry into a validated configuration, keeping the local-only fields of `local`. */
@@ -33,4 +47,16 @@ export class ConfigService {
     );
     return { ...remote, maxConcurrency: local.maxConcurrency };
   }
+}
+
+/**
+ * A stored configuration as this module reads it, its own strategy and handler types taken as known (whoever wrote
+ * it knew them); throws a `JobConfigurationError` when it does not validate here.
+ */
+export function readStoredConfiguration(jobName: string, yaml: string): ResolvedJobConfiguration {
+  const parsed = { ...fromConfigurationYaml(jobName, yaml), name: jobName };
+  return resolveJobConfiguration(parsed, {
+    shardingStrategyTypes: [parsed.jobShardingStrategyType ?? ''],
+    errorHandlerTypes: [parsed.jobErrorHandlerType ?? ''],
+  });
 }

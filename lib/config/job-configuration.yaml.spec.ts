@@ -1,7 +1,12 @@
 import { parse } from 'yaml';
 import { JobConfigurationError } from '../errors';
 import { resolveJobConfiguration } from './job-configuration.validator';
-import { fromConfigurationYaml, toConfigurationYaml } from './job-configuration.yaml';
+import {
+  fromConfigurationYaml,
+  toConfigurationYaml,
+  unmanagedFields,
+  updateConfigurationYaml,
+} from './job-configuration.yaml';
 
 const ELASTIC_JOB_3_YAML = `cron: 0/5 * * * * ?
 description: ''
@@ -166,5 +171,65 @@ describe('toConfigurationYaml / fromConfigurationYaml', () => {
     expect(error.jobName).toBe('badJob');
     expect(error.field).toBe('config');
     expect(error.message).toContain('Job "badJob": invalid "config"');
+  });
+});
+
+describe('a configuration written over ElasticJob YAML', () => {
+  // As ElasticJob 3.0.4 stores a job (its YAML writer: every field it has, in alphabetical order).
+  const stored = [
+    'cron: 0/5 * * * * ?',
+    'description: orders',
+    'disabled: false',
+    'failover: true',
+    'jobExecutorServiceHandlerType: SINGLE_THREAD',
+    'jobExtraConfigurations:',
+    '- !!org.apache.shardingsphere.elasticjob.tracing.yaml.YamlTracingConfiguration',
+    '  tracingType: RDB',
+    'jobListenerTypes: []',
+    'jobName: orders',
+    'jobParameter: p',
+    'label: blue',
+    'maxTimeDiffSeconds: -1',
+    'misfire: true',
+    'monitorExecution: true',
+    'overwrite: false',
+    'props:',
+    '  a: "1"',
+    'reconcileIntervalMinutes: 10',
+    'shardingItemParameters: 0=a,1=b',
+    'shardingTotalCount: 2',
+    'staticSharding: false',
+    '',
+  ].join('\n');
+  const read = () => resolveJobConfiguration({ ...fromConfigurationYaml('orders', stored), name: 'orders' });
+
+  it('changes only what changed, and keeps the fields it does not manage as they were', () => {
+    const previous = read();
+    const next = { ...previous, cron: '0/10 * * * * ?', shardingTotalCount: 3 };
+    const written = updateConfigurationYaml(stored, next, previous);
+    expect(written).toBe(
+      stored
+        .replace('cron: 0/5 * * * * ?', 'cron: 0/10 * * * * ?')
+        .replace('shardingTotalCount: 2', 'shardingTotalCount: 3'),
+    );
+    expect(unmanagedFields(written)).toEqual({
+      jobExecutorServiceHandlerType: 'SINGLE_THREAD',
+      jobExtraConfigurations: [{ tracingType: 'RDB' }],
+      label: 'blue',
+    });
+  });
+
+  it('adds no default that was not there, and removes a field unset', () => {
+    const minimal = 'cron: 0/5 * * * * ?\njobName: orders\nshardingTotalCount: 2\nlabel: blue\n';
+    const previous = resolveJobConfiguration({ ...fromConfigurationYaml('orders', minimal), name: 'orders' });
+    expect(updateConfigurationYaml(minimal, { ...previous, cron: undefined, failover: true }, previous)).toBe(
+      'jobName: orders\nshardingTotalCount: 2\nlabel: blue\nfailover: true\n',
+    );
+  });
+
+  it('writes the whole configuration when nothing readable is stored', () => {
+    const next = read();
+    expect(updateConfigurationYaml(null, next, undefined)).toBe(toConfigurationYaml(next));
+    expect(updateConfigurationYaml('[not, a, mapping]', next, undefined)).toBe(toConfigurationYaml(next));
   });
 });

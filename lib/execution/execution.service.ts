@@ -14,10 +14,12 @@ export interface RunClaim {
 }
 
 /**
- * `sharding/{item}/running` markers, written while items run when `monitorExecution` is on. A marker is persistent
- * and names the instance, its ZooKeeper session and the fire: if the instance dies, the marker stays as the record
- * of what it was running (the leader finds it and hands it to failover); an instance leaving gracefully turns its
- * markers ephemeral first (`markLeaving`), since they outlive its instance node for the grace period.
+ * `sharding/{item}/running` markers, written while items run when `monitorExecution` is on. A marker names the
+ * instance, its ZooKeeper session and the fire. With `failover` it is persistent: if the instance dies, the marker
+ * stays as the record of what it was running (the leader finds it and hands it to failover); an instance leaving
+ * gracefully turns its markers ephemeral first (`markLeaving`), since they outlive its instance node for the grace
+ * period. Without `failover` it is ephemeral, as ElasticJob writes it: it goes with the session of an instance that
+ * dies (nobody would take the item over, and a persistent one would stall an ElasticJob leader for ever).
  */
 export class ExecutionService {
   private prefix = '';
@@ -70,18 +72,18 @@ export class ExecutionService {
    * Marks items running before they start, so that other instances and later fires see them. Returns the claims
    * made; an item marked by someone else is left out (it is running there).
    */
-  async registerStart(items: readonly number[], fireTime: number): Promise<RunClaim[]> {
-    const claims = await Promise.all(items.map((item) => this.claim(item, fireTime)));
+  async registerStart(items: readonly number[], fireTime: number, failover: boolean): Promise<RunClaim[]> {
+    const claims = await Promise.all(items.map((item) => this.claim(item, fireTime, failover)));
     return claims.filter((claim): claim is RunClaim => claim !== undefined);
   }
 
   /** Marks one item running; `undefined` when someone else has it marked. */
-  async claim(item: number, fireTime: number): Promise<RunClaim | undefined> {
+  async claim(item: number, fireTime: number, failover: boolean): Promise<RunClaim | undefined> {
     const path = this.paths.running(item);
     const prefix = this.ownPrefix();
     const marker = `${prefix}${fireTime}`;
     // (createAndGet runs in the session current now, the one the marker names, or fails.)
-    const mode = this.leaving ? 'EPHEMERAL' : 'PERSISTENT';
+    const mode = this.leaving || !failover ? 'EPHEMERAL' : 'PERSISTENT';
     let outcome = await this.registry.createAndGet(path, marker, mode);
     if (!outcome.created && outcome.node?.data.startsWith(prefix) && outcome.node.data !== marker) {
       // Left by this session (a removal that failed): this instance does not run the item now, so take it over.

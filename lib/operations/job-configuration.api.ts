@@ -1,5 +1,5 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import { KnownTypes, resolveJobConfiguration, toConfigurationYaml } from '../config';
+import { KnownTypes, readStoredConfiguration, resolveJobConfiguration, updateConfigurationYaml } from '../config';
 import { JobNodePath, parseRunningMarker } from '../storage';
 import { ELASTIC_JOB_KNOWN_TYPES } from '../elastic-job.constants';
 import { JobConfiguration, ResolvedJobConfiguration } from '../interfaces';
@@ -46,8 +46,24 @@ export class JobConfigurationApi {
       errorHandlerTypes: [...(this.known.errorHandlerTypes ?? []), current.jobErrorHandlerType ?? ''],
     };
     const { maxConcurrency: _local, ...stored } = resolveJobConfiguration(config, known);
-    await this.reader.registry.update(paths.config, toConfigurationYaml(stored));
+    // Over the stored YAML, writing only what changed: fields ElasticJob stores beside ours stay as they are.
+    const { registry } = this.reader;
+    const node = await registry.getNode(paths.config);
+    let previous: ResolvedJobConfiguration | undefined;
+    try {
+      previous = node ? readStoredConfiguration(paths.jobName, node.data) : undefined;
+    } catch {
+      previous = undefined;
+    }
+    const yaml = updateConfigurationYaml(node?.data ?? null, stored, previous);
+    await registry.update(paths.config, yaml, node?.stat.version);
     return stored;
+  }
+
+  /** The job's configuration node as stored (ElasticJob's YAML, with the fields this module does not manage). */
+  async getJobConfigurationYaml(jobName: string): Promise<string> {
+    const { paths } = await this.reader.requireConfiguration(jobName);
+    return (await this.reader.registry.get(paths.config)) ?? '';
   }
 
   /**

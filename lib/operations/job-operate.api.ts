@@ -49,7 +49,7 @@ export class JobOperateApi {
     }
     // ZooKeeper's time (this machine's clock corrected by its measured offset), so that every instance sees the same
     // fire time, whatever the clock of the machine that triggers.
-    const fireTime = Date.now() - (await this.clock.currentOffset());
+    const fireTime = Date.now() - (await this.clock.currentOffset(paths.jobName));
     const { jobParameter } = options;
     if (jobParameter !== undefined && typeof jobParameter !== 'string') {
       throw new JobOperationError(

@@ -151,11 +151,11 @@ export class LiteJobFacade implements JobFacade {
   }
 
   registerStart(items: readonly number[], fireTime: number): Promise<RunClaim[]> {
-    return this.services.execution.registerStart(items, fireTime);
+    return this.services.execution.registerStart(items, fireTime, this.config.failover);
   }
 
   claimRun(item: number, fireTime: number): Promise<RunClaim | undefined> {
-    return this.services.execution.claim(item, fireTime);
+    return this.services.execution.claim(item, fireTime, this.config.failover);
   }
 
   registerComplete(claims: readonly RunClaim[]): Promise<void> {

@@ -1,8 +1,12 @@
 import type { TreeCacheEvent } from '../registry-center';
 
-/** ElasticJob's node for reading ZooKeeper's clock: its modification time is the server's time of the write. */
-export const SYSTEM_TIME_PATH = '/systemTime/current';
-/** The namespace's root: its children are the jobs (and `systemTime`). */
+/**
+ * ElasticJob's node for reading ZooKeeper's clock, under a job (`/{job}/systemTime/current`): its modification time is
+ * the server's time of the write. (Under the namespace root, where this module kept it before, ElasticJob's tools
+ * would count a job named `systemTime`.)
+ */
+export const systemTimePath = (jobName: string): string => `/${jobName}/systemTime/current`;
+/** The namespace's root: its children are the jobs (and, from older versions of this module, `systemTime`). */
 export const NAMESPACE_ROOT = '/';
 
 /** Whether `path` is a direct child of `parent`. */

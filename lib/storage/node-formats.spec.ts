@@ -1,4 +1,4 @@
-import { formatTriggerRequests, parseTriggerRequests } from './node-formats';
+import { formatTriggerRequests, parseRunningMarker, parseTriggerRequests } from './node-formats';
 
 describe('the data of a trigger node', () => {
   it('holds the queued triggers, each with its parameter, and reads back what it wrote', () => {
@@ -16,5 +16,23 @@ describe('the data of a trigger node', () => {
     expect(parseTriggerRequests(null, 5)).toEqual([{ fireTime: 5 }]);
     expect(parseTriggerRequests('[not json', 5)).toEqual([{ fireTime: 5 }]);
     expect(parseTriggerRequests('[{"jobParameter":3}]', 5)).toEqual([{ fireTime: 5 }]);
+  });
+});
+
+describe('the data of a running marker', () => {
+  it("reads this module's markers and ElasticJob's (the instance id alone), and nothing else", () => {
+    expect(parseRunningMarker('10.0.0.1@-@42 1000abc 1700000000000')).toEqual({
+      instanceId: '10.0.0.1@-@42',
+      sessionId: '1000abc',
+      fireTime: 1700000000000,
+    });
+    expect(parseRunningMarker('192.168.1.7@-@4242')).toEqual({
+      instanceId: '192.168.1.7@-@4242',
+      sessionId: '',
+      fireTime: 0,
+    });
+    expect(parseRunningMarker('')).toBeUndefined();
+    expect(parseRunningMarker(null)).toBeUndefined();
+    expect(parseRunningMarker('garbage')).toBeUndefined();
   });
 });

@@ -24,10 +24,16 @@ export interface RunningMarker {
 /** The start of a session's markers (`{instanceId} {sessionId} {fireTime}`): the fire time follows. */
 export const runningMarkerPrefix = (instanceId: string, sessionId: string): string => `${instanceId} ${sessionId} `;
 
-/** Reads a marker's data; `undefined` for data this module did not write (ElasticJob writes none). */
+/**
+ * Reads a marker's data: this module's `{instanceId} {sessionId} {fireTime}`, or ElasticJob's, which holds the
+ * instance id alone (then no session and fire time 0); `undefined` for anything else (an empty node).
+ */
 export function parseRunningMarker(data: string | undefined | null): RunningMarker | undefined {
   const [instanceId, sessionId, fireTime] = (data ?? '').split(' ');
-  return instanceId && sessionId ? { instanceId, sessionId, fireTime: Number(fireTime) || 0 } : undefined;
+  if (instanceId && sessionId) {
+    return { instanceId, sessionId, fireTime: Number(fireTime) || 0 };
+  }
+  return instanceId?.includes(ID_SEPARATOR) ? { instanceId, sessionId: '', fireTime: 0 } : undefined;
 }
 
 /** The fire a `misfire` node records; `undefined` for ElasticJob's empty node (a fire found the item running). */

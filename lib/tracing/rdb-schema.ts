@@ -1,7 +1,7 @@
 /**
  * The tables of ElasticJob's RDB tracing for PostgreSQL, with its table, column and index names and types, so that
  * ElasticJob's console reads a history written here and the query API reads one written by ElasticJob. Our indexes
- * come on top: a job's latest rows and the retention's scan by age.
+ * come on top: a job's latest rows, its latest failures, and the retention's scan by age.
  */
 export const TRACING_SCHEMA: readonly string[] = [
   `CREATE TABLE IF NOT EXISTS JOB_EXECUTION_LOG (
@@ -32,6 +32,7 @@ export const TRACING_SCHEMA: readonly string[] = [
     PRIMARY KEY (id))`,
   'CREATE INDEX IF NOT EXISTS TASK_ID_STATE_INDEX ON JOB_STATUS_TRACE_LOG (task_id, state)',
   'CREATE INDEX IF NOT EXISTS JOB_EXECUTION_LOG_JOB_TIME_INDEX ON JOB_EXECUTION_LOG (job_name, start_time)',
+  'CREATE INDEX IF NOT EXISTS JOB_EXECUTION_LOG_JOB_SUCCESS_INDEX ON JOB_EXECUTION_LOG (job_name, is_success, start_time)',
   'CREATE INDEX IF NOT EXISTS JOB_EXECUTION_LOG_TIME_INDEX ON JOB_EXECUTION_LOG (start_time)',
   'CREATE INDEX IF NOT EXISTS JOB_STATUS_TRACE_LOG_JOB_TIME_INDEX ON JOB_STATUS_TRACE_LOG (job_name, creation_time)',
   'CREATE INDEX IF NOT EXISTS JOB_STATUS_TRACE_LOG_TIME_INDEX ON JOB_STATUS_TRACE_LOG (creation_time)',

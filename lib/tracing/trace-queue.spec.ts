@@ -1,26 +1,26 @@
+import type { JobStatusTraceEvent } from '../executor';
 import { logger } from '../elastic-job.logger';
 import { TraceQueue } from './trace-queue';
-import type { StatusRow, TraceRow } from './trace-rows';
+import type { TraceEvent } from './trace-rows';
 
-const row = (n: number): StatusRow => ({
+const row = (n: number): JobStatusTraceEvent => ({
   kind: 'status',
-  id: `row-${n}`,
   jobName: 'job',
-  taskId: 't',
-  slaveId: '10.0.0.1',
-  executionType: 'READY',
-  shardingItem: '[0]',
+  taskId: `row-${n}`,
+  instanceId: '10.0.0.1@-@1',
+  shardingItems: [0],
+  executionSource: 'NORMAL_TRIGGER',
   state: 'TASK_RUNNING',
   message: '',
-  creationTime: new Date(n),
+  time: n,
 });
-const ids = (rows: readonly TraceRow[]) => rows.map((r) => r.id);
+const ids = (events: readonly TraceEvent[]) => events.map((e) => e.taskId);
 
 /** A writer that records its batches and fails while `down` is set. */
 function writer() {
   const batches: string[][] = [];
   const state = { down: false, calls: 0 };
-  const write = async (rows: readonly TraceRow[]) => {
+  const write = async (rows: readonly TraceEvent[]) => {
     state.calls++;
     if (state.down) {
       throw new Error('connection refused');

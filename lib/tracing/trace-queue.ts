@@ -1,9 +1,9 @@
 import type { TracingStats } from '../interfaces';
 import { logger } from '../elastic-job.logger';
-import type { TraceRow } from './trace-rows';
+import type { TraceEvent } from './trace-rows';
 
 /** What the queue writes its batches with. */
-export type BatchWriter = (rows: readonly TraceRow[]) => Promise<void>;
+export type BatchWriter = (events: readonly TraceEvent[]) => Promise<void>;
 
 export interface TraceQueueOptions {
   readonly capacity: number;
@@ -24,7 +24,7 @@ const LAST_RETRY_MS = 5_000;
  * counted, with a warning at most once a minute.
  */
 export class TraceQueue {
-  private rows: TraceRow[] = [];
+  private rows: TraceEvent[] = [];
   private head = 0;
   private writing = false;
   private timer?: NodeJS.Timeout;
@@ -52,7 +52,7 @@ export class TraceQueue {
     return this.rows.length - this.head;
   }
 
-  push(row: TraceRow): void {
+  push(row: TraceEvent): void {
     if (this.size >= this.options.capacity) {
       this.dropOldest(1);
     }
@@ -130,7 +130,7 @@ export class TraceQueue {
     }
   }
 
-  private take(count: number): TraceRow[] {
+  private take(count: number): TraceEvent[] {
     const batch = this.rows.slice(this.head, this.head + count);
     this.head += batch.length;
     if (this.head > 1024 && this.head * 2 > this.rows.length) {
@@ -141,7 +141,7 @@ export class TraceQueue {
   }
 
   /** A failed batch back at the head, minus the oldest rows if the queue filled meanwhile. */
-  private putBack(batch: TraceRow[]): void {
+  private putBack(batch: TraceEvent[]): void {
     this.rows = [...batch, ...this.rows.slice(this.head)];
     this.head = 0;
     const over = this.size - this.options.capacity;

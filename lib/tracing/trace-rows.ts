@@ -4,37 +4,36 @@ import type { JobExecutionEvent, JobStatusTraceEvent } from '../executor';
 import { ipOf } from '../storage';
 import { FAILURE_CAUSE_LENGTH } from './rdb-schema';
 
-/** A row of `JOB_EXECUTION_LOG`: written at an item run's start, and again (the same id) at its end. */
+/** What tracing queues: the pipeline's events as they come (their rows are built when written). */
+export type TraceEvent = JobExecutionEvent | JobStatusTraceEvent;
+
+/** A row of `JOB_EXECUTION_LOG` (its columns): written at an item run's start, and again (the same id) at its end. */
 export interface ExecutionRow {
-  readonly kind: 'execution';
   readonly id: string;
-  readonly jobName: string;
-  readonly taskId: string;
+  readonly job_name: string;
+  readonly task_id: string;
   readonly hostname: string;
   readonly ip: string;
-  readonly shardingItem: number;
-  readonly executionSource: string;
-  readonly isSuccess: boolean;
-  readonly startTime: Date;
-  readonly completeTime: Date | null;
-  readonly failureCause: string | null;
+  readonly sharding_item: number;
+  readonly execution_source: string;
+  readonly is_success: boolean;
+  readonly start_time: string;
+  readonly complete_time: string | null;
+  readonly failure_cause: string | null;
 }
 
-/** A row of `JOB_STATUS_TRACE_LOG`. */
+/** A row of `JOB_STATUS_TRACE_LOG` (its columns, but for the constant `original_task_id` and `source`). */
 export interface StatusRow {
-  readonly kind: 'status';
   readonly id: string;
-  readonly jobName: string;
-  readonly taskId: string;
-  readonly slaveId: string;
-  readonly executionType: string;
-  readonly shardingItem: string;
+  readonly job_name: string;
+  readonly task_id: string;
+  readonly slave_id: string;
+  readonly execution_type: string;
+  readonly sharding_item: string;
   readonly state: string;
   readonly message: string;
-  readonly creationTime: Date;
+  readonly creation_time: string;
 }
-
-export type TraceRow = ExecutionRow | StatusRow;
 
 const HOSTNAME = hostname().slice(0, 255);
 
@@ -47,35 +46,33 @@ export function executionRow(event: JobExecutionEvent): ExecutionRow {
   const { instanceId, taskId, shardingItem, attempt, startTime } = event;
   const ended = event.completeTime !== undefined;
   return {
-    kind: 'execution',
     id: runId(`${instanceId}\n${taskId}\n${shardingItem}\n${attempt}\n${startTime}`),
-    jobName: event.jobName,
-    taskId,
+    job_name: event.jobName,
+    task_id: taskId,
     hostname: HOSTNAME,
     ip: ipOf(instanceId),
-    shardingItem,
-    executionSource: event.executionSource,
-    isSuccess: ended && event.success === true,
-    startTime: new Date(startTime),
-    completeTime: ended ? new Date(event.completeTime!) : null,
-    failureCause: ended && !event.success ? failureCauseOf(event.failureCause) : null,
+    sharding_item: shardingItem,
+    execution_source: event.executionSource,
+    is_success: ended && event.success === true,
+    start_time: localTimestamp(startTime),
+    complete_time: ended ? localTimestamp(event.completeTime!) : null,
+    failure_cause: ended && !event.success ? failureCauseOf(event.failureCause) : null,
   };
 }
 
 /** The row of a status event, as ElasticJob Lite writes it (`source` LITE_EXECUTOR, no original task id). */
 export function statusRow(event: JobStatusTraceEvent): StatusRow {
   return {
-    kind: 'status',
     id: randomUUID(),
-    jobName: event.jobName,
-    taskId: event.taskId,
-    slaveId: ipOf(event.instanceId),
-    executionType: event.taskId.includes('@-@FAILOVER@-@') ? 'FAILOVER' : 'READY',
+    job_name: event.jobName,
+    task_id: event.taskId,
+    slave_id: ipOf(event.instanceId),
+    execution_type: event.taskId.includes('@-@FAILOVER@-@') ? 'FAILOVER' : 'READY',
     // Java's List#toString, as ElasticJob writes it.
-    shardingItem: `[${event.shardingItems.join(', ')}]`.slice(0, 100),
+    sharding_item: `[${event.shardingItems.join(', ')}]`.slice(0, 100),
     state: event.state,
     message: event.message.slice(0, FAILURE_CAUSE_LENGTH),
-    creationTime: new Date(event.time),
+    creation_time: localTimestamp(event.time),
   };
 }
 
@@ -84,6 +81,19 @@ export function failureCauseOf(cause: unknown): string {
   const text =
     cause instanceof Error ? (cause.stack ?? `${cause.name}: ${cause.message}`) : String(cause ?? 'unknown failure');
   return text.length > FAILURE_CAUSE_LENGTH ? text.slice(0, FAILURE_CAUSE_LENGTH) : text;
+}
+
+/**
+ * A `TIMESTAMP` (without zone) in this process's local time, as ElasticJob (Java) writes them and as `pg` reads them
+ * back into a `Date`.
+ */
+export function localTimestamp(ms: number): string {
+  const d = new Date(ms);
+  const pad = (value: number, width = 2) => String(value).padStart(width, '0');
+  return (
+    `${pad(d.getFullYear(), 4)}-${pad(d.getMonth() + 1)}-${pad(d.getDate())} ` +
+    `${pad(d.getHours())}:${pad(d.getMinutes())}:${pad(d.getSeconds())}.${pad(d.getMilliseconds(), 3)}`
+  );
 }
 
 /** A UUID-shaped id (36 characters, within the 40 of `id`) hashed from `key`. */

@@ -5,7 +5,6 @@ import { stripUndefined } from '../utils';
 import { RdbEventStorage } from './rdb-event.storage';
 import { RetentionLatch } from './retention.latch';
 import { TraceQueue } from './trace-queue';
-import { executionRow, statusRow } from './trace-rows';
 
 /** The defaults of the `tracing` option. */
 export const TRACING_DEFAULTS = {
@@ -35,7 +34,7 @@ export class TracingService {
   ) {
     const settings = { ...TRACING_DEFAULTS, ...stripUndefined(options) };
     this.storage = new RdbEventStorage(pool);
-    this.queue = new TraceQueue((rows) => this.storage.write(rows), {
+    this.queue = new TraceQueue((events) => this.storage.write(events), {
       capacity: settings.queueCapacity,
       batchSize: settings.batchSize,
       flushIntervalMs: settings.flushIntervalMilliseconds,
@@ -88,11 +87,10 @@ export class TracingService {
     }
   }
 
+  /** Only queues (the rows are built by the writer, off the fire path). */
   private onEvent(event: JobEvent): void {
-    if (event.kind === 'execution') {
-      this.queue.push(executionRow(event));
-    } else if (event.kind === 'status') {
-      this.queue.push(statusRow(event));
+    if (event.kind !== 'reshard') {
+      this.queue.push(event);
     }
   }
 }

@@ -464,5 +464,8 @@ describe('fault tolerance', () => {
 
     const fine = await cluster.start('127.0.0.3', { JOB_TOTAL: '1', MAX_TIME_DIFF_SECONDS: '5', ITEM_MS: '10' });
     await fine.waitForEvent('run', 10_000);
+    // The clock is read where ElasticJob reads it, under the job: nothing at the namespace root looks like a job.
+    expect(await observer.exists('/cluster/systemTime/current')).toBe(true);
+    expect(await observer.getChildren('/')).toEqual(['cluster']);
   });
 });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
-import { fromConfigurationYaml } from '../../config';
+import { fromConfigurationYaml, unmanagedFields } from '../../config';
 import { ElasticJobError, JobOperationError } from '../../errors';
 import { Commands } from '../cli.command';
 import { asYaml } from '../cli.output';
@@ -12,8 +12,13 @@ export function addConfigCommands({ command, bind }: Commands): void {
   bind(
     config.command('get').description('print the configuration as stored (ElasticJob YAML)').argument('<name>'),
     async (apis, [name]) => {
-      const configuration = await apis.config.getJobConfiguration(name);
-      return { json: configuration, text: asYaml(configuration) };
+      const [configuration, stored] = await Promise.all([
+        apis.config.getJobConfiguration(name),
+        apis.config.getJobConfigurationYaml(name),
+      ]);
+      // With the fields ElasticJob stores that this module does not manage (kept as they are by "config set").
+      const all = { ...configuration, ...unmanagedFields(stored) };
+      return { json: all, text: asYaml(all) };
     },
   );
   bind(

@@ -145,7 +145,7 @@ describe('the fire pipeline', () => {
     stop();
     expect(events.active).toBe(false);
     expect(run.run(config, [0], 5_000, 'NORMAL_TRIGGER')).toBeUndefined();
-    expect(posted).toHaveLength(6);
+    expect(posted).toHaveLength(7);
   });
 
   it('streams a dataflow item until the item is no longer this instance’s', async () => {
