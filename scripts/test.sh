@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 [ -d node_modules ] || npm ci
 bash scripts/install-zookeeper.sh
 bash scripts/install-postgresql.sh
+bash scripts/install-quartz.sh
 exec npx jest --runInBand "$@"

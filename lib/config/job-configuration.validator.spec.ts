@@ -116,7 +116,7 @@ describe('resolveJobConfiguration', () => {
       ['a second out of range', { cron: '61 * * * * ?' }, 'cron'],
       ['a cron with three fields', { cron: 'a b c' }, 'cron'],
       ['a Quartz day-of-week 0', { cron: '0 0 12 ? * 0' }, 'cron'],
-      ['the W modifier', { cron: '0 0 12 15W * ?' }, 'cron'],
+      ['both day fields given', { cron: '0 0 12 15 * MON' }, 'cron'],
       ['a non-string cron', { cron: 5 }, 'cron'],
       ['an unknown time zone', { timeZone: 'Mars/Base' }, 'timeZone'],
       ['an out of range offset', { timeZone: 'GMT+19:00' }, 'timeZone'],
@@ -192,8 +192,14 @@ describe('resolveJobConfiguration', () => {
   });
 
   describe('valid inputs', () => {
+    it('stores a 5-field Unix cron in Quartz form (what ElasticJob reads), with the same fires', () => {
+      expect(resolveJobConfiguration({ ...valid, cron: '*/5 * * * *' }).cron).toBe('0 */5 * * * ?');
+      expect(resolveJobConfiguration({ ...valid, cron: '30 9 * * 1-5' }).cron).toBe('0 30 9 ? * MON,TUE,WED,THU,FRI');
+      expect(resolveJobConfiguration({ ...valid, cron: '0 0 1 * *' }).cron).toBe('0 0 0 1 * ?');
+      expect(resolveJobConfiguration({ ...valid, cron: '0 0 * * 0,7' }).cron).toBe('0 0 0 ? * SUN');
+    });
+
     it.each<[string, Partial<JobConfiguration>]>([
-      ['a 5-field Unix cron', { cron: '*/5 * * * *' }],
       ['a 7-field Quartz cron with a year', { cron: '0 0 12 * * ? 2030' }],
       ['a Quartz day-of-week by name', { cron: '0 0 12 ? * WED' }],
       ['no cron (one-off job)', { cron: undefined }],

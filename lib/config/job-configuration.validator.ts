@@ -1,7 +1,7 @@
 import { JobConfigurationError } from '../errors';
 import { invalidJobField, missingJobField } from '../elastic-job.messages';
 import { JobConfiguration, ResolvedJobConfiguration } from '../interfaces';
-import { compileCron, CronSyntaxError, normalizeTimeZone } from '../cron';
+import { compileCron, CronSyntaxError, normalizeTimeZone, unixToQuartz } from '../cron';
 import {
   BUILT_IN_ERROR_HANDLER_TYPES,
   BUILT_IN_SHARDING_STRATEGY_TYPES,
@@ -66,6 +66,10 @@ export function resolveJobConfiguration(config: JobConfiguration, known: KnownTy
     }
     try {
       compileCron(resolved.cron, zone);
+      if (resolved.cron.trim().split(/\s+/).length === 5) {
+        // A Unix expression is a convenience: it is stored in Quartz's form, which ElasticJob reads.
+        resolved.cron = unixToQuartz(resolved.cron);
+      }
     } catch (error) {
       fail('cron', resolved.cron, error instanceof CronSyntaxError ? error.message : String(error));
     }

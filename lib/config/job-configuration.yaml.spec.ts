@@ -30,7 +30,7 @@ props: {}
 const fullConfig = () =>
   resolveJobConfiguration({
     name: 'orderJob',
-    cron: '*/5 * * * *',
+    cron: '*/5 * * * * ?',
     timeZone: 'GMT+08:00',
     shardingTotalCount: 3,
     shardingItemParameters: '0=Beijing,1=Shanghai,2=Guangzhou',
@@ -120,7 +120,7 @@ describe('toConfigurationYaml / fromConfigurationYaml', () => {
 
   it('writes a value YAML would misread (a leading "*") so that it reads back as the same string', () => {
     const yaml = toConfigurationYaml(fullConfig());
-    expect(parse(yaml).cron).toBe('*/5 * * * *');
+    expect(parse(yaml).cron).toBe('*/5 * * * * ?');
   });
 
   describe('YAML written by ElasticJob 3.0.x', () => {

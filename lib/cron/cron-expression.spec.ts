@@ -159,12 +159,14 @@ describe('compileCron', () => {
       ['three fields', 'a b c', /got 3/],
       ['eight fields', '0 0 0 1 1 ? 2030 x', /got 8/],
       ['a second out of range', '61 * * * * ?', /61/],
-      ['trailing garbage in day-of-week', '0/5 * * * * ?x', /day-of-week "\?x"/],
+      ['trailing garbage in day-of-week', '0/5 * * * * ?x', /day-of-week "\?x"/i],
       ['Quartz day-of-week 0', '0 0 12 ? * 0', /out of range 1-7/],
       ['Quartz day-of-week 8', '0 0 12 ? * 8', /out of range 1-7/],
-      ['the W modifier', '0 0 12 15W * ?', /W/],
-      ['the LW modifier', '0 0 12 LW * ?', /W/],
-      ['an invalid year', '0 0 0 1 1 ? 30', /year "30"/],
+      ['both day fields given', '0 0 12 15 * MON', /exactly one of them must be "\?"/],
+      ['neither day field given', '0 0 12 * * *', /exactly one of them must be "\?"/],
+      ['a step beyond the field', '0/60 * * * * ?', /the step 60 is beyond the field/],
+      ['W with other days', '0 0 12 1,15W * ?', /"L" and "W" cannot be combined/],
+      ['a 5-field expression restricting both days', '0 12 15 * 1', /Quartz cannot express/],
       ['a reversed year range', '0 0 0 1 1 ? 2030-2025', /year "2030-2025"/],
     ])('rejects %s', (_label, cron, reason) => {
       expect(() => compileCron(cron)).toThrow(CronSyntaxError);
