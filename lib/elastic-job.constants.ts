@@ -16,3 +16,5 @@ export const ELASTIC_JOB_KNOWN_TYPES = 'ELASTIC_JOB_KNOWN_TYPES';
 export const ELASTIC_JOB_REGISTRY_CENTER_FACTORY = 'ELASTIC_JOB_REGISTRY_CENTER_FACTORY';
 /** Metadata key written by `@JobListener` on a provider class. */
 export const ELASTIC_JOB_LISTENER_METADATA = 'elastic-job:listener';
+/** Injection token of what the metrics read of the application (`MetricsSources`: events, registry, status). */
+export const ELASTIC_JOB_METRICS_SOURCES = 'ELASTIC_JOB_METRICS_SOURCES';

@@ -16,6 +16,7 @@ import {
   JobOverride,
   ResolvedJobConfiguration,
 } from './interfaces';
+import type { MetricsSources } from './metrics/metrics-sources';
 import { RegistryCenter } from './registry-center';
 import { JobScheduler, JobSchedulerContext } from './schedule';
 import { mapConcurrently } from './utils';
@@ -229,6 +230,20 @@ export class ElasticJobOrchestrator
     this.runtime.releaseIdentity();
   }
 
+  /** What the metrics read of this application (the option's collector, and `ElasticJobMetricsModule`'s). */
+  metricsSources(): MetricsSources {
+    const { runtime } = this.primary;
+    return {
+      events: runtime.events,
+      // Read when the collector starts: the registry center is built on first use.
+      get registry() {
+        return runtime.registry;
+      },
+      status: () => this.status(),
+      tracing: () => runtime.tracingStats(),
+    };
+  }
+
   /** Metrics (option `metrics`): `prom-client` is loaded only then. */
   private startMetrics(): void {
     const { runtime } = this;
@@ -246,15 +261,7 @@ export class ElasticJobOrchestrator
         'metrics',
       );
     }
-    const collector = new metrics.ElasticJobMetrics(
-      {
-        events: runtime.events,
-        registry: runtime.registry,
-        status: () => this.status(),
-        tracing: () => runtime.tracingStats(),
-      },
-      options,
-    );
+    const collector = new metrics.ElasticJobMetrics(this.metricsSources(), options);
     collector.start();
     this.metrics = collector;
   }

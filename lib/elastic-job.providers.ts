@@ -1,6 +1,10 @@
 import { Provider } from '@nestjs/common';
 import { ElasticJobMetadataAccessor } from './elastic-job-metadata.accessor';
-import { ELASTIC_JOB_KNOWN_TYPES, ELASTIC_JOB_REGISTRY_CENTER_FACTORY } from './elastic-job.constants';
+import {
+  ELASTIC_JOB_KNOWN_TYPES,
+  ELASTIC_JOB_METRICS_SOURCES,
+  ELASTIC_JOB_REGISTRY_CENTER_FACTORY,
+} from './elastic-job.constants';
 import { ElasticJobExplorer } from './elastic-job.explorer';
 import { ElasticJobOrchestrator } from './elastic-job.orchestrator';
 import { JobRegistry } from './elastic-job.registry';
@@ -53,18 +57,23 @@ export const ELASTIC_JOB_PROVIDERS: Provider[] = [
     useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.primary.runtime.knownTypes,
     inject: [ElasticJobOrchestrator],
   },
+  {
+    provide: ELASTIC_JOB_METRICS_SOURCES,
+    useFactory: (orchestrator: ElasticJobOrchestrator) => orchestrator.metricsSources(),
+    inject: [ElasticJobOrchestrator],
+  },
   NamespaceReader,
   ...OPERATIONS_APIS,
   InstanceStatusApi,
   EventTraceHistoryApi,
 ];
 
-/** The module's exports (the runtime too: the optional integrations, `nestjs-elasticjob/metrics`, read it). */
+/** The module's exports (with what `nestjs-elasticjob/metrics` reads of the application). */
 export const ELASTIC_JOB_EXPORTS = [
   JobRegistry,
   RegistryCenter,
   ...OPERATIONS_APIS,
   InstanceStatusApi,
   EventTraceHistoryApi,
-  ElasticJobRuntime,
+  ELASTIC_JOB_METRICS_SOURCES,
 ];

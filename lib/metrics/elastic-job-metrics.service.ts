@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { ElasticJobRuntime } from '../elastic-job.runtime';
-import { InstanceStatusApi } from '../elastic-job.status';
+import { ELASTIC_JOB_METRICS_SOURCES } from '../elastic-job.constants';
 import type { MetricsOptions } from '../interfaces';
 import { ElasticJobMetrics } from './elastic-job-metrics';
+import type { MetricsSources } from './metrics-sources';
 import { ELASTIC_JOB_METRICS_OPTIONS } from './metrics.constants';
 
 /**
@@ -14,22 +14,10 @@ export class ElasticJobMetricsService implements OnModuleInit, OnApplicationShut
   readonly metrics: ElasticJobMetrics;
 
   constructor(
-    runtime: ElasticJobRuntime,
-    status: InstanceStatusApi,
+    @Inject(ELASTIC_JOB_METRICS_SOURCES) sources: MetricsSources,
     @Inject(ELASTIC_JOB_METRICS_OPTIONS) options: MetricsOptions,
   ) {
-    this.metrics = new ElasticJobMetrics(
-      {
-        events: runtime.events,
-        // Read when the collector starts: the registry center is built on first use.
-        get registry() {
-          return runtime.registry;
-        },
-        status: () => status.snapshot(),
-        tracing: () => runtime.tracingStats(),
-      },
-      options,
-    );
+    this.metrics = new ElasticJobMetrics(sources, options);
   }
 
   onModuleInit(): void {
