@@ -141,6 +141,15 @@ describe('operations APIs', () => {
 
   it('disable the job on every server: it runs nowhere and reports DISABLED; enable: it runs again', async () => {
     await startCluster();
+    // Settled first: a fire run by all three instances (no fire still waiting for the first reshard).
+    await waitFor(
+      () =>
+        [...cluster.bySecond(nowSecond() - 3, nowSecond()).values()].some(
+          (runs) => new Set(runs.map((run) => run.ip)).size === 3,
+        ),
+      15_000,
+      'a fire over the three instances',
+    );
     await ops.get(JobOperateApi).disable('cluster');
     expect((await ops.get(JobStatisticsApi).getJobBriefInfo('cluster')).status).toBe('DISABLED');
     const from = nowSecond() + 1;
